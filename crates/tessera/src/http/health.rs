@@ -1,0 +1,33 @@
+//! Liveness and readiness probes.
+
+use std::time::Duration;
+
+use axum::{Json, extract::State, http::StatusCode, response::IntoResponse};
+use serde_json::json;
+
+use super::AppState;
+
+/// The process is up and serving HTTP.
+pub async fn live() -> impl IntoResponse {
+    Json(json!({ "status": "up" }))
+}
+
+/// The database answers within a second.
+pub async fn ready(State(app): State<AppState>) -> impl IntoResponse {
+    match tokio::time::timeout(Duration::from_secs(1), app.store.ping()).await {
+        Ok(Ok(())) => (StatusCode::OK, Json(json!({ "status": "ready" }))),
+        failure => {
+            let reason = match failure {
+                Ok(Err(error)) => {
+                    tracing::warn!(%error, "readiness check failed");
+                    "database error"
+                }
+                _ => "database did not answer within 1s",
+            };
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({ "status": "unavailable", "reason": reason })),
+            )
+        }
+    }
+}

@@ -1,0 +1,180 @@
+//! The in-memory view the hot path reads: realms with parsed signing keys, pre-rendered JWKS and
+//! clients by id. It is swapped whole when the store's revision moves, so readers never lock.
+
+use std::{collections::HashMap, sync::Arc, time::Duration};
+
+use arc_swap::ArcSwap;
+use axum::body::Bytes;
+use secrecy::ExposeSecret;
+
+use super::{Client, Contents, Realm, Store, StoreResult};
+use crate::keys::{JwkSet, SigningKey};
+
+/// How often running servers look for changes made elsewhere (CLI, other instances).
+pub const REFRESH_INTERVAL: Duration = Duration::from_millis(250);
+
+/// One realm, ready to issue tokens.
+#[derive(Debug)]
+pub struct RealmState {
+    pub realm: Realm,
+    /// `{public-url}/realms/{name}`: the `iss` of every token and the discovery `issuer`.
+    pub issuer: String,
+    pub signing_key: Arc<SigningKey>,
+    /// The realm's JWKS document, rendered once.
+    pub jwks: Bytes,
+    clients: HashMap<String, Arc<Client>>,
+}
+
+impl RealmState {
+    pub fn client(&self, client_id: &str) -> Option<&Client> {
+        self.clients.get(client_id).map(Arc::as_ref)
+    }
+}
+
+/// Every realm as of one store revision.
+#[derive(Debug, Default)]
+pub struct Directory {
+    revision: i64,
+    realms: HashMap<String, Arc<RealmState>>,
+    /// Parsed keys by kid, reused by the next reload (parsing RSA keys is not free).
+    keys: HashMap<String, Arc<SigningKey>>,
+}
+
+impl Directory {
+    pub fn realm(&self, name: &str) -> Option<&Arc<RealmState>> {
+        self.realms.get(name)
+    }
+
+    fn build(contents: Contents, public_url: &str, previous: &Directory) -> Directory {
+        let mut keys = HashMap::new();
+        let mut realm_keys: HashMap<&str, Vec<PublishedKey>> = HashMap::new();
+        for key in &contents.keys {
+            let parsed = match previous.keys.get(&key.kid) {
+                Some(parsed) => Arc::clone(parsed),
+                None => match SigningKey::from_pkcs8(
+                    key.kid.clone(),
+                    key.alg,
+                    key.private_key.expose_secret(),
+                ) {
+                    Ok(parsed) => Arc::new(parsed),
+                    Err(error) => {
+                        tracing::error!(%error, realm_id = %key.realm_id, "skipping unusable signing key");
+                        continue;
+                    }
+                },
+            };
+            keys.insert(key.kid.clone(), Arc::clone(&parsed));
+            realm_keys
+                .entry(key.realm_id.as_str())
+                .or_default()
+                .push(PublishedKey {
+                    active: key.active,
+                    created_at: key.created_at,
+                    key: parsed,
+                });
+        }
+
+        let mut clients: HashMap<&str, HashMap<String, Arc<Client>>> = HashMap::new();
+        for client in &contents.clients {
+            clients
+                .entry(client.realm_id.as_str())
+                .or_default()
+                .insert(client.client_id.clone(), Arc::new(client.clone()));
+        }
+
+        let mut realms = HashMap::new();
+        for realm in contents.realms {
+            let keys = realm_keys.remove(realm.id.as_str()).unwrap_or_default();
+            // The newest active key signs; all of the realm's keys are published.
+            let Some(signing_key) = keys
+                .iter()
+                .filter(|k| k.active)
+                .max_by_key(|k| k.created_at)
+                .map(|k| Arc::clone(&k.key))
+            else {
+                tracing::error!(realm = %realm.name, "realm has no usable active signing key; not serving it");
+                continue;
+            };
+            let jwks = JwkSet {
+                keys: keys.iter().map(|k| k.key.public_jwk().clone()).collect(),
+            };
+            let state = RealmState {
+                issuer: format!("{public_url}/realms/{}", realm.name),
+                signing_key,
+                jwks: Bytes::from(serde_json::to_vec(&jwks).unwrap_or_default()),
+                clients: clients.remove(realm.id.as_str()).unwrap_or_default(),
+                realm,
+            };
+            realms.insert(state.realm.name.clone(), Arc::new(state));
+        }
+        Directory {
+            revision: contents.revision,
+            realms,
+            keys,
+        }
+    }
+}
+
+/// A realm key while a directory is built.
+struct PublishedKey {
+    active: bool,
+    created_at: u64,
+    key: Arc<SigningKey>,
+}
+
+pub struct Cache {
+    store: Arc<dyn Store>,
+    public_url: String,
+    current: ArcSwap<Directory>,
+}
+
+impl Cache {
+    /// Loads everything from `store`. `public_url` has no trailing slash.
+    pub async fn load(store: Arc<dyn Store>, public_url: String) -> StoreResult<Cache> {
+        let directory = Directory::build(store.load().await?, &public_url, &Directory::default());
+        Ok(Cache {
+            store,
+            public_url,
+            current: ArcSwap::from_pointee(directory),
+        })
+    }
+
+    pub fn directory(&self) -> Arc<Directory> {
+        self.current.load_full()
+    }
+
+    /// Reloads if the store changed since the last load. Returns whether it did.
+    pub async fn refresh(&self) -> StoreResult<bool> {
+        let current = self.current.load_full();
+        if self.store.revision().await? == current.revision {
+            return Ok(false);
+        }
+        let contents = self.store.load().await?;
+        let directory = Directory::build(contents, &self.public_url, &current);
+        tracing::info!(revision = directory.revision, "reloaded realms and clients");
+        self.current.store(Arc::new(directory));
+        Ok(true)
+    }
+
+    /// Refreshes every [`REFRESH_INTERVAL`] until the task is dropped or aborted.
+    pub async fn keep_fresh(self: Arc<Self>) {
+        let mut ticker = tokio::time::interval(REFRESH_INTERVAL);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut failing = false;
+        loop {
+            ticker.tick().await;
+            match self.refresh().await {
+                Ok(_) if failing => {
+                    tracing::info!("database reachable again");
+                    failing = false;
+                }
+                Ok(_) => {}
+                Err(error) if !failing => {
+                    tracing::warn!(%error, "cannot check the database for changes; serving cached data");
+                    failing = true;
+                }
+                Err(_) => {}
+            }
+        }
+    }
+}

@@ -1,0 +1,73 @@
+//! Persistence. One `Store` trait, one implementation per database; the token path never calls it
+//! (it reads the in-memory [`cache`]).
+
+pub mod cache;
+mod model;
+mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use secrecy::SecretBox;
+
+pub use model::{Client, Contents, Realm, RealmKey};
+pub use sqlite::SqliteStore;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0} already exists")]
+    Conflict(String),
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("unsupported database URL '{0}': use sqlite://PATH")]
+    UnsupportedUrl(String),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// A cheap round trip, for readiness checks.
+    async fn ping(&self) -> StoreResult<()>;
+    /// The current revision; it changes whenever anything the cache holds changes.
+    async fn revision(&self) -> StoreResult<i64>;
+    /// Realms, keys and clients as of one revision.
+    async fn load(&self) -> StoreResult<Contents>;
+    /// The server-wide key client secrets are hashed with, created on first use.
+    async fn secret_hash_key(&self) -> StoreResult<SecretBox<[u8]>>;
+
+    async fn create_realm(&self, realm: &Realm, key: &RealmKey) -> StoreResult<()>;
+    async fn realms(&self) -> StoreResult<Vec<Realm>>;
+    async fn realm(&self, name: &str) -> StoreResult<Option<Realm>>;
+
+    async fn create_client(&self, client: &Client) -> StoreResult<()>;
+    async fn clients(&self, realm_id: &str) -> StoreResult<Vec<Client>>;
+    async fn set_client_enabled(
+        &self,
+        realm_id: &str,
+        client_id: &str,
+        enabled: bool,
+    ) -> StoreResult<()>;
+    async fn set_client_secret_hash(
+        &self,
+        realm_id: &str,
+        client_id: &str,
+        secret_hash: &[u8],
+    ) -> StoreResult<()>;
+    async fn delete_client(&self, realm_id: &str, client_id: &str) -> StoreResult<()>;
+}
+
+/// Opens the database named by `url`, creating and migrating it as needed.
+pub async fn open(url: &str) -> StoreResult<Arc<dyn Store>> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(SqliteStore::open(url).await?))
+    } else {
+        Err(StoreError::UnsupportedUrl(url.to_owned()))
+    }
+}

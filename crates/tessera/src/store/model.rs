@@ -1,0 +1,58 @@
+//! The records Tessera keeps: realms, their signing keys, and clients.
+
+use secrecy::SecretBox;
+
+use crate::{clock::UnixTime, keys::SigningAlg, oauth::GrantType};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Realm {
+    pub id: String,
+    pub name: String,
+    /// Access token lifetime in seconds for clients that set none.
+    pub token_lifetime: Option<u32>,
+    pub signing_alg: SigningAlg,
+    pub created_at: UnixTime,
+}
+
+/// A realm's private signing key. Only the server reads it; it is never served.
+#[derive(Debug)]
+pub struct RealmKey {
+    pub kid: String,
+    pub realm_id: String,
+    pub alg: SigningAlg,
+    /// PKCS#8 DER.
+    pub private_key: SecretBox<[u8]>,
+    /// The key new tokens are signed with. Inactive keys are still published until retired.
+    pub active: bool,
+    pub created_at: UnixTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Client {
+    /// Stable internal id; also the token's `sub` (the service account's id).
+    pub id: String,
+    pub realm_id: String,
+    pub client_id: String,
+    /// HMAC-SHA256 of the secret under the server-wide key (see `secret::SecretHasher`).
+    pub secret_hash: Vec<u8>,
+    pub enabled: bool,
+    /// Scopes the client may request; an entry ending in `*` allows any scope with that prefix.
+    pub scopes: Vec<String>,
+    /// Scopes every token of this client carries.
+    pub default_scopes: Vec<String>,
+    pub grant_types: Vec<GrantType>,
+    /// The token's `aud`; empty means the realm default (see `token::DEFAULT_AUDIENCE`).
+    pub audience: Vec<String>,
+    pub token_lifetime: Option<u32>,
+    pub created_at: UnixTime,
+}
+
+/// Everything the server caches, read in one consistent snapshot.
+#[derive(Debug)]
+pub struct Contents {
+    /// Store revision the snapshot was read at; it grows with every change.
+    pub revision: i64,
+    pub realms: Vec<Realm>,
+    pub keys: Vec<RealmKey>,
+    pub clients: Vec<Client>,
+}

@@ -1,0 +1,13 @@
+//! Integration tests: the real server on a free port, a fresh database per test, HTTP.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+mod admin_cli;
+mod client_auth;
+mod discovery;
+mod malformed;
+mod operations;
+mod scopes;
+mod token;

@@ -1,0 +1,364 @@
+//! The shared harness: a real Tessera server on a free port with a fresh database, the real CLI
+//! binary against that database, and helpers that read like a user's steps.
+
+#![allow(dead_code)]
+
+mod process;
+
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    process::{Command, Output, Stdio},
+    sync::Arc,
+    thread,
+    time::{Duration, Instant},
+};
+
+use serde_json::Value;
+use tempfile::TempDir;
+use tessera::{clock::SystemClock, server, store};
+use tokio::sync::oneshot;
+
+pub use process::ServerProcess;
+
+/// A server running in this process (on its own runtime and thread, so tests may block).
+pub struct TestServer {
+    pub url: String,
+    pub address: SocketAddr,
+    pub database_url: String,
+    pub http: reqwest::Client,
+    dir: TempDir,
+    shutdown: Option<oneshot::Sender<()>>,
+    thread: Option<thread::JoinHandle<()>>,
+}
+
+impl TestServer {
+    pub fn start() -> TestServer {
+        Self::start_with_public_url(None)
+    }
+
+    /// `public_url`: what `--public-url` would set; `None` derives it from the bound address.
+    pub fn start_with_public_url(public_url: Option<&str>) -> TestServer {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let database_url = sqlite_url(dir.path());
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let (shutdown_tx, shutdown_rx) = oneshot::channel::<()>();
+        let db = database_url.clone();
+        let public_url = public_url.map(str::to_owned);
+        let thread = thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async move {
+                let store = store::open(&db).await.expect("open store");
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .expect("bind");
+                let address = listener.local_addr().expect("address");
+                let public_url = public_url.unwrap_or_else(|| format!("http://{address}"));
+                ready_tx.send(address).expect("ready");
+                server::serve(listener, store, Arc::new(SystemClock), public_url, async {
+                    let _ = shutdown_rx.await;
+                })
+                .await
+                .expect("server");
+            });
+        });
+        let address = ready_rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("server started");
+        TestServer {
+            url: format!("http://{address}"),
+            address,
+            database_url,
+            http: http_client(),
+            dir,
+            shutdown: Some(shutdown_tx),
+            thread: Some(thread),
+        }
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Runs `tessera <args>` against this server's database.
+    pub fn cli(&self, args: &[&str]) -> CliOutput {
+        cli(&self.database_url, args, None)
+    }
+
+    /// Runs `tessera <args>` with `stdin` as standard input.
+    pub fn cli_with_stdin(&self, args: &[&str], stdin: &str) -> CliOutput {
+        cli(&self.database_url, args, Some(stdin))
+    }
+
+    /// `tessera realm create NAME ARGS…`, which must succeed; waits until the server serves it.
+    pub async fn create_realm(&self, name: &str, args: &[&str]) {
+        let mut all = vec!["realm", "create", name];
+        all.extend_from_slice(args);
+        self.cli(&all).success();
+        let discovery = format!("{}/.well-known/openid-configuration", self.issuer(name));
+        let served = eventually(|| async {
+            let response = self.http.get(&discovery).send().await.ok()?;
+            (response.status() == 200).then_some(())
+        })
+        .await;
+        assert!(served.is_some(), "realm {name} not served within 1 s");
+    }
+
+    /// `tessera client create --realm R ID ARGS… --output json`; returns the generated secret.
+    pub fn create_client(&self, realm: &str, client_id: &str, args: &[&str]) -> String {
+        let mut all = vec!["client", "create", "--realm", realm, client_id];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--output", "json"]);
+        let json = self.cli(&all).success().json();
+        assert_eq!(json["client_id"], client_id);
+        json["client_secret"]
+            .as_str()
+            .expect("client_secret")
+            .to_owned()
+    }
+
+    /// A realm `realm` with a client `svc` (plus `client_args`); returns the secret. Waits until
+    /// the server has picked the client up.
+    pub async fn realm_with_client(&self, realm: &str, client_args: &[&str]) -> String {
+        self.create_realm(realm, &[]).await;
+        let secret = self.create_client(realm, "svc", client_args);
+        self.wait_for_client(realm, "svc", &secret).await;
+        secret
+    }
+
+    pub fn token_url(&self, realm: &str) -> String {
+        format!("{}/realms/{realm}/protocol/openid-connect/token", self.url)
+    }
+
+    pub fn issuer(&self, realm: &str) -> String {
+        format!("{}/realms/{realm}", self.url)
+    }
+
+    /// POSTs `form` to the realm's token endpoint with Basic credentials.
+    pub async fn token_basic(
+        &self,
+        realm: &str,
+        id: &str,
+        secret: &str,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
+        self.http
+            .post(self.token_url(realm))
+            .basic_auth(id, Some(secret))
+            .form(form)
+            .send()
+            .await
+            .expect("token request")
+    }
+
+    /// POSTs a raw body to the token endpoint.
+    pub async fn token_raw(
+        &self,
+        realm: &str,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> reqwest::Response {
+        self.http
+            .post(self.token_url(realm))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("token request")
+    }
+
+    /// Polls until `id`/`secret` gets a token, for up to the 1 s the CLI's changes may take.
+    pub async fn wait_for_client(&self, realm: &str, id: &str, secret: &str) -> Value {
+        let form = [("grant_type", "client_credentials")];
+        let body = eventually(|| async {
+            let response = self.token_basic(realm, id, secret, &form).await;
+            (response.status() == 200).then_some(response)
+        })
+        .await
+        .unwrap_or_else(|| panic!("client {id} not usable within 1 s"));
+        body.json().await.expect("json")
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// How long changes made through the CLI may take to reach a running server.
+pub const PROPAGATION: Duration = Duration::from_secs(1);
+
+/// Retries `check` every 50 ms until it yields a value or [`PROPAGATION`] has passed.
+pub async fn eventually<T, F, Fut>(mut check: F) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + PROPAGATION;
+    loop {
+        if let Some(value) = check().await {
+            return Some(value);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("http client")
+}
+
+pub fn sqlite_url(dir: &Path) -> String {
+    format!("sqlite://{}", dir.join("tessera.db").display())
+}
+
+pub fn tessera_binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_tessera"))
+}
+
+/// A command of the real binary, with no TESSERA_* settings inherited from the environment.
+pub fn tessera_command() -> Command {
+    let mut command = Command::new(tessera_binary());
+    for (name, _) in std::env::vars() {
+        if name.starts_with("TESSERA_") {
+            command.env_remove(name);
+        }
+    }
+    command
+}
+
+pub fn cli(database_url: &str, args: &[&str], stdin: Option<&str>) -> CliOutput {
+    let mut command = tessera_command();
+    command
+        .args(args)
+        .args(["--database", database_url])
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().expect("run tessera");
+    if let Some(input) = stdin {
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("write stdin");
+    }
+    CliOutput(child.wait_with_output().expect("tessera output"))
+}
+
+pub struct CliOutput(pub Output);
+
+impl CliOutput {
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.0.stdout).into_owned()
+    }
+
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.0.stderr).into_owned()
+    }
+
+    #[track_caller]
+    pub fn success(self) -> Self {
+        assert!(
+            self.0.status.success(),
+            "tessera failed: {}\n{}",
+            self.stdout(),
+            self.stderr()
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn failure(self) -> Self {
+        assert!(
+            !self.0.status.success(),
+            "tessera unexpectedly succeeded: {}",
+            self.stdout()
+        );
+        self
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.0.stdout).expect("JSON output")
+    }
+}
+
+/// Decodes a JWT's header and claims without verifying it (for tests that verify separately).
+pub fn jwt_parts(token: &str) -> (Value, Value) {
+    use base64::Engine;
+    let mut parts = token.split('.');
+    let mut decode = || {
+        let part = parts.next().expect("JWT part");
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(part)
+            .expect("base64url");
+        serde_json::from_slice::<Value>(&bytes).expect("JSON")
+    };
+    (decode(), decode())
+}
+
+/// Verifies `token` as a resource server would: discovery from `issuer`, the JWKS it names, the
+/// key by `kid` with the algorithm the key declares, `iss`, `aud` and `exp`. Returns the claims.
+pub async fn verify_token(
+    http: &reqwest::Client,
+    issuer: &str,
+    audience: &str,
+    token: &str,
+) -> Value {
+    use jsonwebtoken::{DecodingKey, Validation, jwk::JwkSet};
+    let discovery: Value = http
+        .get(format!("{issuer}/.well-known/openid-configuration"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(discovery["issuer"], issuer);
+    let jwks: JwkSet = http
+        .get(discovery["jwks_uri"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let header = jsonwebtoken::decode_header(token).unwrap();
+    let kid = header.kid.expect("kid in the JWT header");
+    let jwk = jwks.find(&kid).expect("kid published in the JWKS");
+    let alg = jwk.common.key_algorithm.expect("alg on the JWK");
+    assert_eq!(
+        format!("{alg:?}"),
+        format!("{:?}", header.alg),
+        "token alg matches its key"
+    );
+    let key = DecodingKey::from_jwk(jwk).unwrap();
+    let mut validation = Validation::new(header.alg);
+    validation.set_issuer(&[issuer]);
+    validation.set_audience(&[audience]);
+    validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
+    jsonwebtoken::decode::<Value>(token, &key, &validation)
+        .expect("token verifies against the JWKS")
+        .claims
+}
