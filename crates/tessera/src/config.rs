@@ -28,6 +28,10 @@ pub struct Settings {
     /// Log filter: a level (`info`) or per-target levels (`warn,tessera=debug`).
     pub log: String,
     pub log_format: LogFormat,
+    /// The realm the Frontier-compatible endpoints serve; unset, they are off.
+    pub frontier_realm: Option<String>,
+    /// How far ahead a client assertion's `exp` may be, in seconds.
+    pub assertion_max_lifetime: u64,
 }
 
 impl Default for Settings {
@@ -38,6 +42,8 @@ impl Default for Settings {
             public_url: None,
             log: "info".into(),
             log_format: LogFormat::Text,
+            frontier_realm: None,
+            assertion_max_lifetime: 600,
         }
     }
 }
@@ -55,6 +61,10 @@ pub struct Overrides {
     pub log: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub log_format: Option<LogFormat>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub frontier_realm: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assertion_max_lifetime: Option<u64>,
 }
 
 pub fn load(file: Option<&Path>, overrides: Overrides) -> Result<Settings, Box<figment::Error>> {

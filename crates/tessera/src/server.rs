@@ -12,6 +12,27 @@ use crate::{
     store::{Store, StoreError, cache::Cache},
 };
 
+/// What a server needs besides its listener, store and clock.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Base URL clients reach the server at; token issuers derive from it.
+    pub public_url: String,
+    /// The realm the Frontier-compatible endpoints serve, if any.
+    pub frontier_realm: Option<String>,
+    /// How far ahead a client assertion's `exp` may be, in seconds.
+    pub assertion_max_lifetime: u64,
+}
+
+impl Options {
+    pub fn new(public_url: impl Into<String>) -> Self {
+        Options {
+            public_url: public_url.into(),
+            frontier_realm: None,
+            assertion_max_lifetime: 600,
+        }
+    }
+}
+
 /// In-flight requests get this long to finish after a shutdown signal.
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -23,23 +44,30 @@ pub enum ServerError {
     Io(#[from] std::io::Error),
 }
 
-/// Serves `listener` with issuers under `public_url` until `shutdown`
-/// completes; then stops accepting, lets in-flight requests finish (up to [`DRAIN_TIMEOUT`]).
+/// Serves `listener` until `shutdown` completes; then stops accepting and lets in-flight
+/// requests finish (up to [`DRAIN_TIMEOUT`]).
 pub async fn serve(
     listener: TcpListener,
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
-    public_url: String,
+    options: Options,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
     let hasher = SecretHasher::new(&store.secret_hash_key().await?);
-    let public_url = public_url.trim_end_matches('/').to_owned();
+    let public_url = options.public_url.trim_end_matches('/').to_owned();
     let cache = Arc::new(Cache::load(Arc::clone(&store), public_url).await?);
-    let refresher = tokio::spawn(Arc::clone(&cache).keep_fresh());
+    let refresher = tokio::spawn(Arc::clone(&cache).keep_fresh(Arc::clone(&clock)));
+    let tokens = TokenService::new(
+        hasher,
+        clock,
+        Arc::clone(&store),
+        options.assertion_max_lifetime,
+    );
     let app = http::router(AppState {
         cache,
-        tokens: Arc::new(TokenService::new(hasher, clock)),
+        tokens: Arc::new(tokens),
         store,
+        frontier_realm: options.frontier_realm.map(Arc::from),
     });
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);

@@ -14,6 +14,8 @@ pub struct NewClient {
     pub default_scopes: Vec<String>,
     pub audience: Vec<String>,
     pub token_lifetime: Option<u32>,
+    /// Empty means every grant Tessera supports.
+    pub grant_types: Vec<GrantType>,
 }
 
 /// Where a client's secret comes from.
@@ -22,26 +24,32 @@ pub enum SecretSource {
     Generate,
     /// An existing secret the operator keeps (for example one deployed with Keycloak).
     Supplied(SecretString),
+    /// No secret: the client authenticates with its keys only.
+    None,
 }
 
 impl SecretSource {
-    /// The secret to store, and the one to show (only when generated).
-    fn resolve(self) -> Result<(SecretString, Option<SecretString>), AdminError> {
+    /// The hash to store, and the secret to show (only when generated).
+    fn resolve(
+        self,
+        hasher: &SecretHasher,
+    ) -> Result<(Option<Vec<u8>>, Option<SecretString>), AdminError> {
         match self {
             SecretSource::Generate => {
                 let secret = secret::generate()?;
-                Ok((secret.clone(), Some(secret)))
+                Ok((Some(hasher.hash(&secret)), Some(secret)))
             }
             SecretSource::Supplied(secret) => {
                 secret::validate_imported(secrecy::ExposeSecret::expose_secret(&secret))?;
-                Ok((secret, None))
+                Ok((Some(hasher.hash(&secret)), None))
             }
+            SecretSource::None => Ok((None, None)),
         }
     }
 }
 
-/// Creates a confidential client allowed the client_credentials grant. Returns the generated
-/// secret, if one was generated: it exists nowhere else afterwards.
+/// Creates a confidential client. Returns the generated secret, if one was generated: it exists
+/// nowhere else afterwards.
 pub async fn create_client(
     store: &dyn Store,
     hasher: &SecretHasher,
@@ -65,16 +73,21 @@ pub async fn create_client(
             )));
         }
     }
-    let (secret, shown) = secret.resolve()?;
+    let (secret_hash, shown) = secret.resolve(hasher)?;
+    let mut grant_types = new.grant_types;
+    if grant_types.is_empty() {
+        grant_types = GrantType::ALL.to_vec();
+    }
+    grant_types.dedup();
     let client = Client {
         id: new_id()?,
         realm_id: realm.id.clone(),
         client_id: new.client_id,
-        secret_hash: hasher.hash(&secret),
+        secret_hash,
         enabled: true,
         scopes: new.scopes,
         default_scopes: new.default_scopes,
-        grant_types: vec![GrantType::ClientCredentials],
+        grant_types,
         audience: new.audience,
         token_lifetime: new.token_lifetime,
         created_at: clock.now(),
@@ -91,11 +104,29 @@ pub async fn rotate_secret(
     client_id: &str,
     secret: SecretSource,
 ) -> Result<Option<SecretString>, AdminError> {
-    let (secret, shown) = secret.resolve()?;
+    let (secret_hash, shown) = secret.resolve(hasher)?;
     store
-        .set_client_secret_hash(&realm.id, client_id, &hasher.hash(&secret))
+        .set_client_secret_hash(
+            &realm.id,
+            client_id,
+            secret_hash.as_deref().unwrap_or_default(),
+        )
         .await?;
     Ok(shown)
+}
+
+/// The client `client_id` of `realm`, or an error that says how to list them.
+pub async fn find_client(
+    store: &dyn Store,
+    realm: &Realm,
+    client_id: &str,
+) -> Result<Client, AdminError> {
+    store.client(&realm.id, client_id).await?.ok_or_else(|| {
+        AdminError::Invalid(format!(
+            "client '{client_id}' does not exist in realm '{}' (see `tessera client list`)",
+            realm.name
+        ))
+    })
 }
 
 /// Visible ASCII, at most 255 characters.

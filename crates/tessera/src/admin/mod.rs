@@ -1,13 +1,19 @@
 //! Administrative operations on realms and clients, with their validation rules. The CLI calls
 //! these (and so will an admin API); they write through the `Store` and never touch HTTP.
 
+mod client_keys;
 mod clients;
 mod realms;
 
-pub use clients::{NewClient, SecretSource, create_client, rotate_secret};
-pub use realms::{NewRealm, create_realm, find_realm};
+pub use client_keys::{GeneratedKey, add_client_key, create_client_key};
+pub use clients::{NewClient, SecretSource, create_client, find_client, rotate_secret};
+pub use realms::{NewRealm, RealmChanges, create_realm, find_realm, update_realm};
 
-use crate::{keys::KeyError, secret::SecretError, store::StoreError};
+use crate::{
+    keys::{KeyError, PublicKeyError},
+    secret::SecretError,
+    store::StoreError,
+};
 
 /// Longest token lifetime a realm or client may set: 30 days.
 pub const MAX_TOKEN_LIFETIME_SECS: u32 = 30 * 24 * 3600;
@@ -20,6 +26,8 @@ pub enum AdminError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Key(#[from] KeyError),
+    #[error("unusable public key: {0}")]
+    PublicKey(#[from] PublicKeyError),
     #[error(transparent)]
     Secret(#[from] SecretError),
 }

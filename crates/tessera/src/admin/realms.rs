@@ -11,6 +11,14 @@ pub struct NewRealm {
     pub name: String,
     pub token_lifetime: Option<u32>,
     pub signing_alg: SigningAlg,
+    pub strict_assertions: bool,
+}
+
+/// Settings to change on an existing realm; `None` leaves one as it is.
+#[derive(Default)]
+pub struct RealmChanges {
+    pub token_lifetime: Option<u32>,
+    pub strict_assertions: Option<bool>,
 }
 
 /// Creates a realm with a freshly generated active signing key.
@@ -27,6 +35,7 @@ pub async fn create_realm(
         name: new.name,
         token_lifetime: new.token_lifetime,
         signing_alg: new.signing_alg,
+        strict_assertions: new.strict_assertions,
         created_at: now,
     };
     let (kid, private_key): (String, SecretBox<[u8]>) = keys::generate_pkcs8(new.signing_alg)?;
@@ -39,6 +48,24 @@ pub async fn create_realm(
         created_at: now,
     };
     store.create_realm(&realm, &key).await?;
+    Ok(realm)
+}
+
+/// Applies `changes` to the realm called `name` and returns it as saved.
+pub async fn update_realm(
+    store: &dyn Store,
+    name: &str,
+    changes: RealmChanges,
+) -> Result<Realm, AdminError> {
+    check_lifetime(changes.token_lifetime)?;
+    let mut realm = find_realm(store, name).await?;
+    if let Some(lifetime) = changes.token_lifetime {
+        realm.token_lifetime = Some(lifetime);
+    }
+    if let Some(strict) = changes.strict_assertions {
+        realm.strict_assertions = strict;
+    }
+    store.update_realm(&realm).await?;
     Ok(realm)
 }
 

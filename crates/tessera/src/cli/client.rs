@@ -4,8 +4,15 @@ use clap::{Args, Subcommand};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 
-use super::{Admin, CliError, Output, print_json};
-use crate::admin::{self, NewClient, SecretSource};
+use super::{
+    Admin, CliError, Output,
+    client_key::{self, KeyCommand},
+    print_json,
+};
+use crate::{
+    admin::{self, NewClient, SecretSource},
+    oauth::GrantType,
+};
 
 #[derive(Debug, Subcommand)]
 pub enum ClientCommand {
@@ -25,6 +32,12 @@ pub enum ClientCommand {
         /// Access token lifetime in seconds [default: the realm's]
         #[arg(long, value_name = "SECS")]
         token_lifetime: Option<u32>,
+        /// A grant the client may use: client_credentials or jwt-bearer. Repeatable [default: both]
+        #[arg(long = "grant-type", value_name = "GRANT")]
+        grant_types: Vec<GrantType>,
+        /// Give the client no secret: it authenticates with its keys only
+        #[arg(long, conflicts_with = "secret_stdin")]
+        no_secret: bool,
         #[command(flatten)]
         secret: SecretArgs,
     },
@@ -48,13 +61,16 @@ pub enum ClientCommand {
         #[command(flatten)]
         secret: SecretArgs,
     },
+    /// Manage the keys a client signs assertions with (jwt-bearer, private_key_jwt)
+    #[command(subcommand)]
+    Key(KeyCommand),
 }
 
 #[derive(Debug, Args)]
 pub struct Target {
     #[arg(long, value_name = "REALM")]
-    realm: String,
-    client_id: String,
+    pub realm: String,
+    pub client_id: String,
 }
 
 #[derive(Debug, Args)]
@@ -89,6 +105,8 @@ pub async fn run(command: ClientCommand, admin: &Admin) -> Result<(), CliError> 
             default_scopes,
             audience,
             token_lifetime,
+            grant_types,
+            no_secret,
             secret,
         } => {
             let realm = admin::find_realm(store, &target.realm).await?;
@@ -98,18 +116,20 @@ pub async fn run(command: ClientCommand, admin: &Admin) -> Result<(), CliError> 
                 default_scopes,
                 audience,
                 token_lifetime,
+                grant_types,
             };
-            let shown = admin::create_client(
-                store,
-                &admin.hasher,
-                &admin.clock,
-                &realm,
-                new,
-                secret.source()?,
-            )
-            .await?;
+            let (source, how) = if no_secret {
+                (SecretSource::None, ", without a secret")
+            } else if secret.secret_stdin {
+                (secret.source()?, ", with the secret read from stdin")
+            } else {
+                (secret.source()?, "")
+            };
+            let shown =
+                admin::create_client(store, &admin.hasher, &admin.clock, &realm, new, source)
+                    .await?;
             let action = format!(
-                "Created client '{}' in realm '{}'",
+                "Created client '{}' in realm '{}'{how}",
                 target.client_id, realm.name
             );
             print_secret(&action, &target.client_id, shown.as_ref(), secret.output);
@@ -127,6 +147,8 @@ pub async fn run(command: ClientCommand, admin: &Admin) -> Result<(), CliError> 
                             "scopes": c.scopes,
                             "default_scopes": c.default_scopes,
                             "audience": c.audience,
+                            "grant_types": c.grant_types.iter().map(|g| g.short_name()).collect::<Vec<_>>(),
+                            "has_secret": c.secret_hash.is_some(),
                             "token_lifetime": c.token_lifetime,
                         }))
                         .collect::<Vec<_>>()
@@ -158,6 +180,7 @@ pub async fn run(command: ClientCommand, admin: &Admin) -> Result<(), CliError> 
                 target.client_id, realm.name
             );
         }
+        ClientCommand::Key(command) => client_key::run(command, admin).await?,
         ClientCommand::RotateSecret { target, secret } => {
             let realm = admin::find_realm(store, &target.realm).await?;
             let shown = admin::rotate_secret(
@@ -168,8 +191,13 @@ pub async fn run(command: ClientCommand, admin: &Admin) -> Result<(), CliError> 
                 secret.source()?,
             )
             .await?;
+            let how = if secret.secret_stdin {
+                ", read from stdin"
+            } else {
+                ""
+            };
             let action = format!(
-                "New secret for client '{}' in realm '{}'",
+                "New secret for client '{}' in realm '{}'{how}",
                 target.client_id, realm.name
             );
             print_secret(&action, &target.client_id, shown.as_ref(), secret.output);
@@ -205,6 +233,6 @@ fn print_secret(action: &str, client_id: &str, generated: Option<&SecretString>,
             println!("client_secret: {}", secret.expose_secret());
             println!("Store it now: it is shown only once.");
         }
-        (Output::Text, None) => println!("{action}, with the secret read from stdin."),
+        (Output::Text, None) => println!("{action}."),
     }
 }

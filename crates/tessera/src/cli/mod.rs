@@ -1,6 +1,7 @@
 //! The `tessera` command line: argument parsing and dispatch to one module per command group.
 
 mod client;
+mod client_key;
 mod logging;
 mod realm;
 mod serve;

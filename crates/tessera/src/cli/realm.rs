@@ -3,7 +3,7 @@ use serde_json::json;
 
 use super::{Admin, CliError, Output, print_json};
 use crate::{
-    admin::{self, NewRealm},
+    admin::{self, NewRealm, RealmChanges},
     keys::SigningAlg,
 };
 
@@ -18,6 +18,19 @@ pub enum RealmCommand {
         /// RS256, ES256 or EdDSA
         #[arg(long, value_name = "ALG", default_value = "RS256")]
         signing_alg: SigningAlg,
+        /// Hold assertions on the Frontier endpoints to the strict RFC 7523 rules too
+        #[arg(long)]
+        strict_assertions: bool,
+    },
+    /// Change a realm's settings
+    Update {
+        name: String,
+        /// Access token lifetime in seconds for clients that set none
+        #[arg(long, value_name = "SECS")]
+        token_lifetime: Option<u32>,
+        /// Whether the Frontier endpoints apply the strict RFC 7523 assertion rules
+        #[arg(long, value_name = "BOOL")]
+        strict_assertions: Option<bool>,
     },
     /// List realms
     List {
@@ -32,17 +45,31 @@ pub async fn run(command: RealmCommand, admin: &Admin) -> Result<(), CliError> {
             name,
             token_lifetime,
             signing_alg,
+            strict_assertions,
         } => {
             let new = NewRealm {
                 name,
                 token_lifetime,
                 signing_alg,
+                strict_assertions,
             };
             let realm = admin::create_realm(admin.store.as_ref(), &admin.clock, new).await?;
             println!(
                 "Created realm '{}' signing with {}.",
                 realm.name, realm.signing_alg
             );
+        }
+        RealmCommand::Update {
+            name,
+            token_lifetime,
+            strict_assertions,
+        } => {
+            let changes = RealmChanges {
+                token_lifetime,
+                strict_assertions,
+            };
+            let realm = admin::update_realm(admin.store.as_ref(), &name, changes).await?;
+            println!("Updated realm '{}'.", realm.name);
         }
         RealmCommand::List { output } => {
             let realms = admin.store.realms().await?;
@@ -54,6 +81,7 @@ pub async fn run(command: RealmCommand, admin: &Admin) -> Result<(), CliError> {
                             "name": r.name,
                             "signing_alg": r.signing_alg.as_str(),
                             "token_lifetime": r.token_lifetime,
+                            "strict_assertions": r.strict_assertions,
                         }))
                         .collect::<Vec<_>>()
                 )),

@@ -32,6 +32,13 @@ pub struct ServeArgs {
     /// Log line format [default: text]
     #[arg(long, env = "TESSERA_LOG_FORMAT", value_name = "FORMAT")]
     log_format: Option<LogFormat>,
+    /// Serve the Frontier-compatible token API (/v1beta1/auth/token) for this realm
+    /// [default: off; `dev` in dev mode]
+    #[arg(long, env = "TESSERA_FRONTIER_REALM", value_name = "REALM")]
+    frontier_realm: Option<String>,
+    /// How far ahead a client assertion's exp may be, in seconds [default: 600]
+    #[arg(long, env = "TESSERA_ASSERTION_MAX_LIFETIME", value_name = "SECS")]
+    assertion_max_lifetime: Option<u64>,
     /// Development mode: create realm `dev` and client `demo` on first start and print a
     /// working curl command
     #[arg(long)]
@@ -44,13 +51,18 @@ impl ServeArgs {
         overrides.public_url.clone_from(&self.public_url);
         overrides.log.clone_from(&self.log);
         overrides.log_format = self.log_format;
+        overrides.frontier_realm.clone_from(&self.frontier_realm);
+        overrides.assertion_max_lifetime = self.assertion_max_lifetime;
     }
 }
 
-pub async fn run(settings: Settings, dev: bool) -> Result<(), CliError> {
+pub async fn run(mut settings: Settings, dev: bool) -> Result<(), CliError> {
     let store = store::open(&settings.database_url).await?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let dev_secret = if dev {
+        settings
+            .frontier_realm
+            .get_or_insert_with(|| DEV_REALM.to_owned());
         create_dev_client(store.as_ref(), clock.as_ref()).await?
     } else {
         None
@@ -69,7 +81,15 @@ pub async fn run(settings: Settings, dev: bool) -> Result<(), CliError> {
     if dev {
         print_dev_banner(&public_url, dev_secret.as_ref());
     }
-    server::serve(listener, store, clock, public_url, shutdown_signal()).await?;
+    if let Some(realm) = &settings.frontier_realm {
+        tracing::info!(%realm, "Frontier token API enabled");
+    }
+    let options = server::Options {
+        public_url,
+        frontier_realm: settings.frontier_realm,
+        assertion_max_lifetime: settings.assertion_max_lifetime,
+    };
+    server::serve(listener, store, clock, options, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
 }
@@ -104,6 +124,7 @@ async fn create_dev_client(
                 name: DEV_REALM.into(),
                 token_lifetime: None,
                 signing_alg: SigningAlg::RS256,
+                strict_assertions: false,
             };
             admin::create_realm(store, clock, new).await?
         }
@@ -119,6 +140,7 @@ async fn create_dev_client(
         default_scopes: vec!["read".into()],
         audience: vec![],
         token_lifetime: None,
+        grant_types: vec![],
     };
     Ok(admin::create_client(
         store,

@@ -10,16 +10,21 @@ use axum::{
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
+use base64::{Engine, engine::general_purpose::STANDARD};
 use secrecy::SecretString;
 use serde::Serialize;
 use serde_json::json;
 
 use super::{
-    AppState, RealmContext, basic,
+    AppState, RealmContext,
+    basic::{self, BasicCredentials},
     error::json_error,
     form::{Form, FormError},
 };
-use crate::oauth::{ClientCredentials, ErrorCode, GrantType, OAuthError, TokenRequest};
+use crate::{
+    keys::SigningAlg,
+    oauth::{ClientAuth, Dialect, ErrorCode, GrantType, OAuthError, TokenRequest},
+};
 
 const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
 
@@ -41,11 +46,13 @@ pub async fn token(
     let authorization = headers.get(header::AUTHORIZATION);
     let request = TokenRequest {
         grant_type: form.get("grant_type"),
-        credentials: client_credentials(&form, authorization),
+        client_auth: client_auth(&form, authorization),
+        assertion: form.get("assertion"),
         scope: form.get("scope"),
         client_address: peer.ip(),
+        dialect: Dialect::Keycloak,
     };
-    let response = match app.tokens.issue(&realm, request) {
+    let response = match app.tokens.issue(&realm, request).await {
         Ok(token) => Json(TokenResponse {
             access_token: &token.access_token,
             expires_in: token.expires_in,
@@ -76,27 +83,44 @@ struct TokenResponse<'a> {
     scope: &'a str,
 }
 
-/// Client id and secret from the body or HTTP Basic. As in Keycloak, body values win over the
-/// header's; a malformed header only matters when the body names no client.
-fn client_credentials(
-    form: &Form,
-    authorization: Option<&HeaderValue>,
-) -> Result<ClientCredentials, OAuthError> {
+/// How the client authenticates: a `client_assertion` (private_key_jwt), or id and secret from
+/// the body or HTTP Basic. As in Keycloak, body values win over the header's; a malformed header
+/// only matters when the body names no client.
+fn client_auth(form: &Form, authorization: Option<&HeaderValue>) -> Result<ClientAuth, OAuthError> {
+    if let Some(assertion) = form.get("client_assertion") {
+        return Ok(ClientAuth::Assertion {
+            client_id: form.get("client_id").map(str::to_owned),
+            assertion_type: form.get("client_assertion_type").map(str::to_owned),
+            assertion: assertion.to_owned(),
+        });
+    }
     let basic = authorization.map(basic::parse);
     let body_secret = form.get("client_secret").map(SecretString::from);
+    // The body's secret, else the header's (and its raw reading).
+    let secrets = |basic: Option<BasicCredentials>| match body_secret {
+        Some(secret) => (Some(secret), None),
+        None => basic.map_or((None, None), |b| (Some(b.secret), b.raw_secret)),
+    };
     match (form.get("client_id"), basic) {
-        (Some(client_id), basic) => Ok(ClientCredentials {
-            client_id: client_id.to_owned(),
-            secret: body_secret.or(basic.and_then(Result::ok).map(|(_, secret)| secret)),
-        }),
-        (None, Some(Ok((client_id, secret)))) => Ok(ClientCredentials {
-            client_id,
-            secret: body_secret.or(Some(secret)),
-        }),
+        (Some(client_id), basic) => {
+            let (secret, raw_secret) = secrets(basic.and_then(Result::ok));
+            Ok(ClientAuth::Secret {
+                client_id: client_id.to_owned(),
+                secret,
+                raw_secret,
+            })
+        }
+        (None, Some(Ok(basic))) => {
+            let client_id = basic.client_id.clone();
+            let (secret, raw_secret) = secrets(Some(basic));
+            Ok(ClientAuth::Secret {
+                client_id,
+                secret,
+                raw_secret,
+            })
+        }
         (None, Some(Err(error))) => Err(OAuthError::invalid_client(error.to_string())),
-        (None, None) => Err(OAuthError::invalid_client(
-            "Missing client credentials: use HTTP Basic or client_id and client_secret",
-        )),
+        (None, None) => Ok(ClientAuth::None),
     }
 }
 
@@ -167,18 +191,47 @@ fn no_store(mut response: Response) -> Response {
 pub async fn discovery(RealmContext(realm): RealmContext) -> Response {
     let issuer = &realm.issuer;
     let grant_types: Vec<&str> = GrantType::ALL.iter().map(|g| g.as_str()).collect();
+    let signing_algs: Vec<&str> = SigningAlg::ALL.iter().map(|a| a.as_str()).collect();
     let body = Json(json!({
         "issuer": issuer,
         "token_endpoint": format!("{issuer}/protocol/openid-connect/token"),
         "jwks_uri": format!("{issuer}/protocol/openid-connect/certs"),
         "grant_types_supported": grant_types,
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt"],
+        "token_endpoint_auth_signing_alg_values_supported": signing_algs,
         "scopes_supported": ["openid"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": [realm.signing_key.alg().as_str()],
         "claims_supported": ["iss", "sub", "aud", "exp", "iat", "jti", "azp", "scope", "client_id", "preferred_username"],
     }));
     public(body.into_response())
+}
+
+/// `GET /realms/{realm}`: Keycloak's realm summary with the active public key (base64 DER), which
+/// python-keycloak's `public_key()` reads.
+pub async fn realm_info(RealmContext(realm): RealmContext) -> Response {
+    let public_key = match realm.signing_key.public_key_spki() {
+        Ok(der) => STANDARD.encode(der),
+        Err(error) => {
+            tracing::error!(%error, "cannot encode the realm's public key");
+            return json_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "server_error",
+                "Internal server error",
+            );
+        }
+    };
+    let issuer = &realm.issuer;
+    public(
+        Json(json!({
+            "realm": realm.realm.name,
+            "public_key": public_key,
+            "token-service": format!("{issuer}/protocol/openid-connect"),
+            "account-service": format!("{issuer}/account"),
+            "tokens-not-before": 0,
+        }))
+        .into_response(),
+    )
 }
 
 /// `GET /realms/{realm}/protocol/openid-connect/certs`

@@ -3,6 +3,7 @@
 mod basic;
 mod error;
 mod form;
+mod frontier;
 mod health;
 mod keycloak;
 mod middleware;
@@ -40,10 +41,13 @@ pub struct AppState {
     pub cache: Arc<Cache>,
     pub tokens: Arc<TokenService>,
     pub store: Arc<dyn Store>,
+    /// The realm behind the Frontier-compatible endpoints, if they are on.
+    pub frontier_realm: Option<Arc<str>>,
 }
 
 pub fn router(state: AppState) -> Router {
     let realm_routes = Router::new()
+        .route("/", get(keycloak::realm_info))
         .route(
             "/protocol/openid-connect/token",
             post(keycloak::token).fallback(|| async { error::method_not_allowed("POST") }),
@@ -53,8 +57,19 @@ pub fn router(state: AppState) -> Router {
             get(keycloak::discovery),
         )
         .route("/protocol/openid-connect/certs", get(keycloak::certs));
+    let method_not_allowed = || async { error::method_not_allowed("POST") };
     Router::new()
         .nest("/realms/{realm}", realm_routes)
+        .route(
+            "/v1beta1/auth/token",
+            post(frontier::token).fallback(method_not_allowed),
+        )
+        .route(
+            "/raystack.frontier.v1beta1.FrontierService/AuthToken",
+            post(frontier::connect_token).fallback(method_not_allowed),
+        )
+        .route("/.well-known/jwks.json", get(frontier::jwks))
+        .route("/v1beta1/auth/jwks", get(frontier::jwks))
         .route("/health/live", get(health::live))
         .route("/health/ready", get(health::ready))
         .fallback(error::endpoint_not_found)

@@ -1,7 +1,9 @@
 //! Realm signing keys: generation, parsing (once, at cache load) and their public JWK form.
 
 mod jwk;
+pub mod pem;
 mod signing;
+mod verifying;
 
 use std::{fmt, str::FromStr};
 
@@ -9,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 pub use jwk::{Jwk, JwkParams, JwkSet};
 pub use signing::{KeyError, SigningKey, generate_pkcs8};
+pub use verifying::{PublicKeyError, VerifyingKey};
 
 /// The JWS algorithms a realm can sign with. Each key is bound to exactly one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

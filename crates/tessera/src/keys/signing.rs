@@ -1,5 +1,5 @@
 use aws_lc_rs::{
-    encoding::AsDer,
+    encoding::{AsDer, PublicKeyX509Der},
     rand::SystemRandom,
     rsa::{KeySize, PublicKeyComponents},
     signature::{
@@ -157,6 +157,17 @@ impl SigningKey {
 
     pub fn public_jwk(&self) -> &Jwk {
         &self.public_jwk
+    }
+
+    /// The public half as X.509 SubjectPublicKeyInfo DER.
+    pub fn public_key_spki(&self) -> Result<Vec<u8>, KeyError> {
+        let der = match &self.pair {
+            KeyPair::Rsa(pair) => AsDer::<PublicKeyX509Der>::as_der(pair.public_key()),
+            KeyPair::Ec(pair) => AsDer::<PublicKeyX509Der>::as_der(pair.public_key()),
+            KeyPair::Ed(pair) => AsDer::<PublicKeyX509Der>::as_der(pair.public_key()),
+        };
+        der.map(|der| der.as_ref().to_vec())
+            .map_err(|_| KeyError::Generate(self.alg))
     }
 
     /// base64url of `{"alg":…,"typ":"JWT","kid":…}`, computed once per key.

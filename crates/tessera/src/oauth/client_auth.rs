@@ -5,25 +5,24 @@ use secrecy::SecretString;
 use super::OAuthError;
 use crate::{secret::SecretHasher, store::Client, store::cache::RealmState};
 
-/// What the caller presented, already taken out of its transport (Basic header or body).
-#[derive(Debug)]
-pub struct ClientCredentials {
-    pub client_id: String,
-    pub secret: Option<SecretString>,
-}
-
-/// Finds the client and checks its secret. Unknown, disabled and wrong-secret cases cost the same
-/// and answer the same, so client ids cannot be probed.
+/// Finds the client and checks its secret (or, failing that, `alternative`: another reading of
+/// the same credentials). Unknown, disabled and wrong-secret cases cost the same and answer the
+/// same, so client ids cannot be probed.
 pub fn authenticate<'r>(
     realm: &'r RealmState,
     hasher: &SecretHasher,
-    credentials: &ClientCredentials,
+    client_id: &str,
+    secret: Option<&SecretString>,
+    alternative: Option<&SecretString>,
 ) -> Result<&'r Client, OAuthError> {
-    let client = realm.client(&credentials.client_id);
-    let Some(secret) = &credentials.secret else {
+    let client = realm.client(client_id);
+    let Some(secret) = secret else {
         return Err(OAuthError::bad_client_credentials());
     };
-    let verified = hasher.verify(secret, client.map(|c| c.secret_hash.as_slice()));
+    let stored = client.and_then(|c| c.secret_hash.as_deref());
+    // Both readings are always checked, so timing does not depend on which one matches.
+    let verified =
+        hasher.verify(secret, stored) | alternative.is_some_and(|alt| hasher.verify(alt, stored));
     match client {
         Some(client) if verified && client.enabled => Ok(client),
         _ => Err(OAuthError::bad_client_credentials()),

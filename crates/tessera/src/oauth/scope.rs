@@ -78,7 +78,7 @@ mod tests {
             id: "id".into(),
             realm_id: "realm".into(),
             client_id: "svc".into(),
-            secret_hash: vec![],
+            secret_hash: None,
             enabled: true,
             scopes: scopes.iter().map(|s| s.to_string()).collect(),
             default_scopes: defaults.iter().map(|s| s.to_string()).collect(),

@@ -3,22 +3,62 @@
 
 use std::{net::IpAddr, sync::Arc};
 
-use super::{ClientCredentials, ErrorCode, GrantType, OAuthError, authenticate, scope};
+use secrecy::SecretString;
+
+use super::{
+    ErrorCode, GrantType, OAuthError,
+    assertion::{self, AssertionError, AssertionRules, VerifiedAssertion},
+    client_auth, scope,
+};
 use crate::{
     clock::Clock,
     secret::SecretHasher,
-    store::cache::RealmState,
+    store::{Client, Store, cache::RealmState},
     token::{self, AccessTokenClaims, DEFAULT_AUDIENCE, DEFAULT_LIFETIME_SECS},
 };
 
-/// A token request as the adapters hand it over. Credential extraction may have failed already;
+/// `client_assertion_type` of private_key_jwt (RFC 7523 2.2).
+pub const CLIENT_ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// Which wire dialect a request came in; it decides the assertion rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// Always the strict RFC 7523 rules.
+    Keycloak,
+    /// Frontier-made assertions accepted, unless the realm asks for strict rules.
+    Frontier,
+}
+
+/// How the caller authenticates, taken out of its transport by the adapter.
+#[derive(Debug)]
+pub enum ClientAuth {
+    None,
+    /// client_secret_basic or client_secret_post.
+    Secret {
+        client_id: String,
+        secret: Option<SecretString>,
+        /// A second reading of the secret to try (Basic credentials sent without encoding).
+        raw_secret: Option<SecretString>,
+    },
+    /// private_key_jwt.
+    Assertion {
+        client_id: Option<String>,
+        assertion_type: Option<String>,
+        assertion: String,
+    },
+}
+
+/// A token request as the adapters hand it over. Client-auth extraction may have failed already;
 /// that failure is reported in its place in the order of checks (after the grant type).
 #[derive(Debug)]
 pub struct TokenRequest<'a> {
     pub grant_type: Option<&'a str>,
-    pub credentials: Result<ClientCredentials, OAuthError>,
+    pub client_auth: Result<ClientAuth, OAuthError>,
+    /// The jwt-bearer grant's `assertion`.
+    pub assertion: Option<&'a str>,
     pub scope: Option<&'a str>,
     pub client_address: IpAddr,
+    pub dialect: Dialect,
 }
 
 /// A minted access token.
@@ -41,14 +81,35 @@ impl std::fmt::Debug for IssuedToken {
 pub struct TokenService {
     hasher: SecretHasher,
     clock: Arc<dyn Clock>,
+    /// Records assertion ids, so each is used once.
+    store: Arc<dyn Store>,
+    max_assertion_lifetime: u64,
+}
+
+/// An assertion id to record once every other check has passed, and the error its reuse gets.
+struct PendingJti {
+    owner_id: String,
+    jti: String,
+    expires_at: u64,
+    reused: ErrorCode,
 }
 
 impl TokenService {
-    pub fn new(hasher: SecretHasher, clock: Arc<dyn Clock>) -> Self {
-        TokenService { hasher, clock }
+    pub fn new(
+        hasher: SecretHasher,
+        clock: Arc<dyn Clock>,
+        store: Arc<dyn Store>,
+        max_assertion_lifetime: u64,
+    ) -> Self {
+        TokenService {
+            hasher,
+            clock,
+            store,
+            max_assertion_lifetime,
+        }
     }
 
-    pub fn issue(
+    pub async fn issue(
         &self,
         realm: &RealmState,
         request: TokenRequest<'_>,
@@ -63,7 +124,36 @@ impl TokenService {
                 OAuthError::new(ErrorCode::UnsupportedGrantType, "Unsupported grant_type")
             })?,
         };
-        let client = authenticate(realm, &self.hasher, &request.credentials?)?;
+        let now = self.clock.now();
+        let rules = AssertionRules {
+            strict: request.dialect == Dialect::Keycloak || realm.realm.strict_assertions,
+            max_lifetime: self.max_assertion_lifetime,
+            now,
+        };
+        let mut pending = Vec::new();
+        let authenticated = self.authenticate(realm, request.client_auth?, rules, &mut pending)?;
+        let client = match grant {
+            GrantType::ClientCredentials => authenticated.ok_or_else(|| {
+                OAuthError::invalid_client(
+                    "Missing client credentials: use HTTP Basic or client_id and client_secret",
+                )
+            })?,
+            GrantType::JwtBearer => {
+                let assertion = request
+                    .assertion
+                    .ok_or_else(|| OAuthError::invalid_request("Missing parameter: assertion"))?;
+                let verified = assertion::verify(realm, assertion, None, rules)
+                    .map_err(|e| assertion_error(ErrorCode::InvalidGrant, &e))?;
+                if authenticated.is_some_and(|c| c.id != verified.client.id) {
+                    return Err(OAuthError::new(
+                        ErrorCode::InvalidGrant,
+                        "assertion subject is not the authenticated client",
+                    ));
+                }
+                pending.extend(pending_jti(&verified, ErrorCode::InvalidGrant));
+                verified.client
+            }
+        };
         if !client.grant_types.contains(&grant) {
             return Err(OAuthError::new(
                 ErrorCode::UnauthorizedClient,
@@ -71,18 +161,94 @@ impl TokenService {
             ));
         }
         let scope = scope::grant(client, request.scope)?;
+        for jti in pending {
+            self.use_jti(realm, jti).await?;
+        }
+        self.mint(realm, client, scope, request.client_address, now)
+    }
 
+    /// The client the caller proved to be, if it tried.
+    fn authenticate<'r>(
+        &self,
+        realm: &'r RealmState,
+        auth: ClientAuth,
+        rules: AssertionRules,
+        pending: &mut Vec<PendingJti>,
+    ) -> Result<Option<&'r Client>, OAuthError> {
+        match auth {
+            ClientAuth::None => Ok(None),
+            ClientAuth::Secret {
+                client_id,
+                secret,
+                raw_secret,
+            } => client_auth::authenticate(
+                realm,
+                &self.hasher,
+                &client_id,
+                secret.as_ref(),
+                raw_secret.as_ref(),
+            )
+            .map(Some),
+            ClientAuth::Assertion {
+                client_id,
+                assertion_type,
+                assertion,
+            } => {
+                match assertion_type.as_deref() {
+                    Some(CLIENT_ASSERTION_TYPE) => {}
+                    None => {
+                        return Err(OAuthError::invalid_client(
+                            "Parameter client_assertion_type is missing",
+                        ));
+                    }
+                    Some(other) => {
+                        return Err(OAuthError::invalid_client(format!(
+                            "Parameter client_assertion_type has value '{other}' but expected is '{CLIENT_ASSERTION_TYPE}'"
+                        )));
+                    }
+                }
+                let verified = assertion::verify(realm, &assertion, client_id.as_deref(), rules)
+                    .map_err(|e| assertion_error(ErrorCode::InvalidClient, &e))?;
+                pending.extend(pending_jti(&verified, ErrorCode::InvalidClient));
+                Ok(Some(verified.client))
+            }
+        }
+    }
+
+    async fn use_jti(&self, realm: &RealmState, jti: PendingJti) -> Result<(), OAuthError> {
+        let fresh = self
+            .store
+            .register_jti(&realm.realm.id, &jti.owner_id, &jti.jti, jti.expires_at)
+            .await
+            .map_err(|error| {
+                tracing::error!(%error, "cannot record an assertion id");
+                OAuthError::server_error()
+            })?;
+        if fresh {
+            Ok(())
+        } else {
+            Err(assertion_error(jti.reused, &AssertionError::Replayed))
+        }
+    }
+
+    fn mint(
+        &self,
+        realm: &RealmState,
+        client: &Client,
+        scope: String,
+        client_address: IpAddr,
+        now: u64,
+    ) -> Result<IssuedToken, OAuthError> {
         let lifetime = client
             .token_lifetime
             .or(realm.realm.token_lifetime)
             .unwrap_or(DEFAULT_LIFETIME_SECS);
-        let now = self.clock.now();
         let audience: Vec<&str> = if client.audience.is_empty() {
             vec![DEFAULT_AUDIENCE]
         } else {
             client.audience.iter().map(String::as_str).collect()
         };
-        let address = request.client_address.to_string();
+        let address = client_address.to_string();
         let username = format!("service-account-{}", client.client_id.to_lowercase());
         let jti = token::new_jti().map_err(internal)?;
         let claims = AccessTokenClaims {
@@ -107,6 +273,19 @@ impl TokenService {
             scope,
         })
     }
+}
+
+fn pending_jti(verified: &VerifiedAssertion<'_>, reused: ErrorCode) -> Option<PendingJti> {
+    verified.jti.as_ref().map(|jti| PendingJti {
+        owner_id: verified.client.id.clone(),
+        jti: jti.clone(),
+        expires_at: verified.expires_at,
+        reused,
+    })
+}
+
+fn assertion_error(code: ErrorCode, error: &AssertionError) -> OAuthError {
+    OAuthError::new(code, error.to_string())
 }
 
 fn internal(error: token::TokenError) -> OAuthError {

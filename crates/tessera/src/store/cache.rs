@@ -8,10 +8,15 @@ use axum::body::Bytes;
 use secrecy::ExposeSecret;
 
 use super::{Client, Contents, Realm, Store, StoreResult};
-use crate::keys::{JwkSet, SigningKey};
+use crate::{
+    clock::Clock,
+    keys::{JwkSet, SigningKey, VerifyingKey},
+};
 
 /// How often running servers look for changes made elsewhere (CLI, other instances).
 pub const REFRESH_INTERVAL: Duration = Duration::from_millis(250);
+/// Expired assertion ids are purged every this many refresh ticks (one minute).
+const PURGE_EVERY_TICKS: u64 = 240;
 
 /// One realm, ready to issue tokens.
 #[derive(Debug)]
@@ -22,13 +27,41 @@ pub struct RealmState {
     pub signing_key: Arc<SigningKey>,
     /// The realm's JWKS document, rendered once.
     pub jwks: Bytes,
+    /// What an assertion's `aud` may name: the issuer or one of the token endpoints.
+    pub assertion_audiences: Vec<String>,
     clients: HashMap<String, Arc<Client>>,
+    client_keys: HashMap<String, Arc<RegisteredKey>>,
 }
 
 impl RealmState {
     pub fn client(&self, client_id: &str) -> Option<&Client> {
         self.clients.get(client_id).map(Arc::as_ref)
     }
+
+    /// The client key with this `kid`, whoever owns it.
+    pub fn client_key(&self, kid: &str) -> Option<&RegisteredKey> {
+        self.client_keys.get(kid).map(Arc::as_ref)
+    }
+
+    /// The keys of the client with `Client::id` `owner_id`.
+    pub fn keys_of<'a>(&'a self, owner_id: &'a str) -> impl Iterator<Item = &'a RegisteredKey> {
+        self.client_keys
+            .values()
+            .filter(move |key| key.owner_id == owner_id)
+            .map(Arc::as_ref)
+    }
+}
+
+/// A client's public key, parsed.
+#[derive(Debug)]
+pub struct RegisteredKey {
+    pub kid: String,
+    /// `Client::id` of the owner.
+    pub owner_id: String,
+    /// The owner's client id.
+    pub client_id: String,
+    pub key: VerifyingKey,
+    spki: Vec<u8>,
 }
 
 /// Every realm as of one store revision.
@@ -38,6 +71,8 @@ pub struct Directory {
     realms: HashMap<String, Arc<RealmState>>,
     /// Parsed keys by kid, reused by the next reload (parsing RSA keys is not free).
     keys: HashMap<String, Arc<SigningKey>>,
+    /// Parsed client keys by (realm id, kid), likewise.
+    client_keys: HashMap<(String, String), Arc<RegisteredKey>>,
 }
 
 impl Directory {
@@ -75,11 +110,49 @@ impl Directory {
         }
 
         let mut clients: HashMap<&str, HashMap<String, Arc<Client>>> = HashMap::new();
+        let mut client_ids: HashMap<&str, &str> = HashMap::new();
         for client in &contents.clients {
+            client_ids.insert(client.id.as_str(), client.client_id.as_str());
             clients
                 .entry(client.realm_id.as_str())
                 .or_default()
                 .insert(client.client_id.clone(), Arc::new(client.clone()));
+        }
+
+        let mut all_client_keys = HashMap::new();
+        let mut client_keys: HashMap<&str, HashMap<String, Arc<RegisteredKey>>> = HashMap::new();
+        for stored in &contents.client_keys {
+            let id = (stored.realm_id.clone(), stored.kid.clone());
+            let reusable = previous
+                .client_keys
+                .get(&id)
+                .filter(|k| k.spki == stored.public_key && k.owner_id == stored.owner_id);
+            let registered = match reusable {
+                Some(key) => Arc::clone(key),
+                None => {
+                    let Some(client_id) = client_ids.get(stored.owner_id.as_str()) else {
+                        continue;
+                    };
+                    match VerifyingKey::from_spki_der(stored.alg, &stored.public_key) {
+                        Ok(key) => Arc::new(RegisteredKey {
+                            kid: stored.kid.clone(),
+                            owner_id: stored.owner_id.clone(),
+                            client_id: (*client_id).to_owned(),
+                            key,
+                            spki: stored.public_key.clone(),
+                        }),
+                        Err(error) => {
+                            tracing::error!(%error, kid = %stored.kid, "skipping unusable client key");
+                            continue;
+                        }
+                    }
+                }
+            };
+            client_keys
+                .entry(stored.realm_id.as_str())
+                .or_default()
+                .insert(stored.kid.clone(), Arc::clone(&registered));
+            all_client_keys.insert(id, registered);
         }
 
         let mut realms = HashMap::new();
@@ -98,11 +171,18 @@ impl Directory {
             let jwks = JwkSet {
                 keys: keys.iter().map(|k| k.key.public_jwk().clone()).collect(),
             };
+            let issuer = format!("{public_url}/realms/{}", realm.name);
             let state = RealmState {
-                issuer: format!("{public_url}/realms/{}", realm.name),
+                assertion_audiences: vec![
+                    format!("{issuer}/protocol/openid-connect/token"),
+                    format!("{public_url}/v1beta1/auth/token"),
+                    issuer.clone(),
+                ],
+                issuer,
                 signing_key,
                 jwks: Bytes::from(serde_json::to_vec(&jwks).unwrap_or_default()),
                 clients: clients.remove(realm.id.as_str()).unwrap_or_default(),
+                client_keys: client_keys.remove(realm.id.as_str()).unwrap_or_default(),
                 realm,
             };
             realms.insert(state.realm.name.clone(), Arc::new(state));
@@ -111,6 +191,7 @@ impl Directory {
             revision: contents.revision,
             realms,
             keys,
+            client_keys: all_client_keys,
         }
     }
 }
@@ -156,13 +237,19 @@ impl Cache {
         Ok(true)
     }
 
-    /// Refreshes every [`REFRESH_INTERVAL`] until the task is dropped or aborted.
-    pub async fn keep_fresh(self: Arc<Self>) {
+    /// Refreshes every [`REFRESH_INTERVAL`] until the task is dropped or aborted; now and then
+    /// also forgets expired assertion ids.
+    pub async fn keep_fresh(self: Arc<Self>, clock: Arc<dyn Clock>) {
         let mut ticker = tokio::time::interval(REFRESH_INTERVAL);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut failing = false;
-        loop {
+        for tick in 0u64.. {
             ticker.tick().await;
+            if tick % PURGE_EVERY_TICKS == 0 {
+                if let Err(error) = self.store.purge_jtis(clock.now()).await {
+                    tracing::debug!(%error, "cannot purge expired assertion ids");
+                }
+            }
             match self.refresh().await {
                 Ok(_) if failing => {
                     tracing::info!("database reachable again");

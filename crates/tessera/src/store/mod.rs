@@ -10,7 +10,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use secrecy::SecretBox;
 
-pub use model::{Client, Contents, Realm, RealmKey};
+use crate::clock::UnixTime;
+
+pub use model::{Client, ClientKey, Contents, Realm, RealmKey};
 pub use sqlite::SqliteStore;
 
 #[derive(Debug, thiserror::Error)]
@@ -43,11 +45,14 @@ pub trait Store: Send + Sync + 'static {
     async fn secret_hash_key(&self) -> StoreResult<SecretBox<[u8]>>;
 
     async fn create_realm(&self, realm: &Realm, key: &RealmKey) -> StoreResult<()>;
+    /// Saves a realm's settings (lifetime, assertion rules).
+    async fn update_realm(&self, realm: &Realm) -> StoreResult<()>;
     async fn realms(&self) -> StoreResult<Vec<Realm>>;
     async fn realm(&self, name: &str) -> StoreResult<Option<Realm>>;
 
     async fn create_client(&self, client: &Client) -> StoreResult<()>;
     async fn clients(&self, realm_id: &str) -> StoreResult<Vec<Client>>;
+    async fn client(&self, realm_id: &str, client_id: &str) -> StoreResult<Option<Client>>;
     async fn set_client_enabled(
         &self,
         realm_id: &str,
@@ -61,6 +66,22 @@ pub trait Store: Send + Sync + 'static {
         secret_hash: &[u8],
     ) -> StoreResult<()>;
     async fn delete_client(&self, realm_id: &str, client_id: &str) -> StoreResult<()>;
+
+    async fn add_client_key(&self, key: &ClientKey) -> StoreResult<()>;
+    /// The keys of the client with `Client::id` `owner_id`.
+    async fn client_keys(&self, owner_id: &str) -> StoreResult<Vec<ClientKey>>;
+    async fn delete_client_key(&self, owner_id: &str, kid: &str) -> StoreResult<()>;
+
+    /// Records an assertion id as used until `expires_at`. Returns false if it already was.
+    async fn register_jti(
+        &self,
+        realm_id: &str,
+        owner_id: &str,
+        jti: &str,
+        expires_at: UnixTime,
+    ) -> StoreResult<bool>;
+    /// Forgets assertion ids that expired before `now`.
+    async fn purge_jtis(&self, now: UnixTime) -> StoreResult<u64>;
 }
 
 /// Opens the database named by `url`, creating and migrating it as needed.

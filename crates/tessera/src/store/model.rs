@@ -11,6 +11,8 @@ pub struct Realm {
     /// Access token lifetime in seconds for clients that set none.
     pub token_lifetime: Option<u32>,
     pub signing_alg: SigningAlg,
+    /// Whether the Frontier endpoints hold assertions to the strict RFC 7523 rules too.
+    pub strict_assertions: bool,
     pub created_at: UnixTime,
 }
 
@@ -33,8 +35,9 @@ pub struct Client {
     pub id: String,
     pub realm_id: String,
     pub client_id: String,
-    /// HMAC-SHA256 of the secret under the server-wide key (see `secret::SecretHasher`).
-    pub secret_hash: Vec<u8>,
+    /// HMAC-SHA256 of the secret under the server-wide key (see `secret::SecretHasher`);
+    /// `None` for clients that authenticate with keys only.
+    pub secret_hash: Option<Vec<u8>>,
     pub enabled: bool,
     /// Scopes the client may request; an entry ending in `*` allows any scope with that prefix.
     pub scopes: Vec<String>,
@@ -47,6 +50,20 @@ pub struct Client {
     pub created_at: UnixTime,
 }
 
+/// A client's public key for verifying its assertions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientKey {
+    /// Unique within the realm.
+    pub kid: String,
+    pub realm_id: String,
+    /// The `Client::id` of the owner.
+    pub owner_id: String,
+    pub alg: SigningAlg,
+    /// X.509 SubjectPublicKeyInfo DER.
+    pub public_key: Vec<u8>,
+    pub created_at: UnixTime,
+}
+
 /// Everything the server caches, read in one consistent snapshot.
 #[derive(Debug)]
 pub struct Contents {
@@ -55,4 +72,5 @@ pub struct Contents {
     pub realms: Vec<Realm>,
     pub keys: Vec<RealmKey>,
     pub clients: Vec<Client>,
+    pub client_keys: Vec<ClientKey>,
 }

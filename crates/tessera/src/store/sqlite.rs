@@ -11,8 +11,8 @@ use sqlx::{
     },
 };
 
-use super::{Client, Contents, Realm, RealmKey, Store, StoreError, StoreResult};
-use crate::secret;
+use super::{Client, ClientKey, Contents, Realm, RealmKey, Store, StoreError, StoreResult};
+use crate::{clock::UnixTime, secret};
 
 const HASH_KEY_SETTING: &str = "secret_hash_key";
 
@@ -84,12 +84,19 @@ impl Store for SqliteStore {
             .iter()
             .map(client_from_row)
             .collect::<StoreResult<_>>()?;
+        let client_keys = sqlx::query(CLIENT_KEY_SELECT)
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(client_key_from_row)
+            .collect::<StoreResult<_>>()?;
         tx.commit().await?;
         Ok(Contents {
             revision,
             realms,
             keys,
             clients,
+            client_keys,
         })
     }
 
@@ -111,13 +118,14 @@ impl Store for SqliteStore {
     async fn create_realm(&self, realm: &Realm, key: &RealmKey) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
-            "INSERT INTO realms (id, name, token_lifetime, signing_alg, created_at) \
-             VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO realms (id, name, token_lifetime, signing_alg, strict_assertions, \
+             created_at) VALUES (?, ?, ?, ?, ?, ?)",
         )
         .bind(&realm.id)
         .bind(&realm.name)
         .bind(realm.token_lifetime)
         .bind(realm.signing_alg.as_str())
+        .bind(realm.strict_assertions)
         .bind(to_i64(realm.created_at))
         .execute(&mut *tx)
         .await
@@ -136,6 +144,17 @@ impl Store for SqliteStore {
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn update_realm(&self, realm: &Realm) -> StoreResult<()> {
+        let result =
+            sqlx::query("UPDATE realms SET token_lifetime = ?, strict_assertions = ? WHERE id = ?")
+                .bind(realm.token_lifetime)
+                .bind(realm.strict_assertions)
+                .bind(&realm.id)
+                .execute(&self.pool)
+                .await?;
+        found(result.rows_affected(), format!("realm '{}'", realm.name))
     }
 
     async fn realms(&self) -> StoreResult<Vec<Realm>> {
@@ -166,7 +185,7 @@ impl Store for SqliteStore {
         .bind(&client.id)
         .bind(&client.realm_id)
         .bind(&client.client_id)
-        .bind(&client.secret_hash)
+        .bind(client.secret_hash.as_deref().unwrap_or_default())
         .bind(client.enabled)
         .bind(to_json(&client.scopes)?)
         .bind(to_json(&client.default_scopes)?)
@@ -192,6 +211,19 @@ impl Store for SqliteStore {
         .collect()
     }
 
+    async fn client(&self, realm_id: &str, client_id: &str) -> StoreResult<Option<Client>> {
+        sqlx::query(&format!(
+            "{CLIENT_SELECT} WHERE realm_id = ? AND client_id = ?"
+        ))
+        .bind(realm_id)
+        .bind(client_id)
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(client_from_row)
+        .transpose()
+    }
+
     async fn set_client_enabled(
         &self,
         realm_id: &str,
@@ -205,7 +237,7 @@ impl Store for SqliteStore {
                 .bind(client_id)
                 .execute(&self.pool)
                 .await?;
-        found(result.rows_affected(), client_id)
+        found(result.rows_affected(), format!("client '{client_id}'"))
     }
 
     async fn set_client_secret_hash(
@@ -221,7 +253,7 @@ impl Store for SqliteStore {
                 .bind(client_id)
                 .execute(&self.pool)
                 .await?;
-        found(result.rows_affected(), client_id)
+        found(result.rows_affected(), format!("client '{client_id}'"))
     }
 
     async fn delete_client(&self, realm_id: &str, client_id: &str) -> StoreResult<()> {
@@ -230,11 +262,80 @@ impl Store for SqliteStore {
             .bind(client_id)
             .execute(&self.pool)
             .await?;
-        found(result.rows_affected(), client_id)
+        found(result.rows_affected(), format!("client '{client_id}'"))
+    }
+
+    async fn add_client_key(&self, key: &ClientKey) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO client_keys (kid, realm_id, owner_id, alg, public_key, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&key.kid)
+        .bind(&key.realm_id)
+        .bind(&key.owner_id)
+        .bind(key.alg.as_str())
+        .bind(&key.public_key)
+        .bind(to_i64(key.created_at))
+        .execute(&self.pool)
+        .await
+        .map_err(|e| conflict(e, format!("key '{}'", key.kid)))?;
+        Ok(())
+    }
+
+    async fn client_keys(&self, owner_id: &str) -> StoreResult<Vec<ClientKey>> {
+        sqlx::query(&format!(
+            "{CLIENT_KEY_SELECT} WHERE owner_id = ? ORDER BY created_at, kid"
+        ))
+        .bind(owner_id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(client_key_from_row)
+        .collect()
+    }
+
+    async fn delete_client_key(&self, owner_id: &str, kid: &str) -> StoreResult<()> {
+        let result = sqlx::query("DELETE FROM client_keys WHERE owner_id = ? AND kid = ?")
+            .bind(owner_id)
+            .bind(kid)
+            .execute(&self.pool)
+            .await?;
+        found(result.rows_affected(), format!("key '{kid}'"))
+    }
+
+    async fn register_jti(
+        &self,
+        realm_id: &str,
+        owner_id: &str,
+        jti: &str,
+        expires_at: UnixTime,
+    ) -> StoreResult<bool> {
+        let result = sqlx::query(
+            "INSERT INTO used_jtis (realm_id, owner_id, jti, expires_at) VALUES (?, ?, ?, ?) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(realm_id)
+        .bind(owner_id)
+        .bind(jti)
+        .bind(to_i64(expires_at))
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    async fn purge_jtis(&self, now: UnixTime) -> StoreResult<u64> {
+        let result = sqlx::query("DELETE FROM used_jtis WHERE expires_at < ?")
+            .bind(to_i64(now))
+            .execute(&self.pool)
+            .await?;
+        Ok(result.rows_affected())
     }
 }
 
-const REALM_SELECT: &str = "SELECT id, name, token_lifetime, signing_alg, created_at FROM realms";
+const REALM_SELECT: &str =
+    "SELECT id, name, token_lifetime, signing_alg, strict_assertions, created_at FROM realms";
+const CLIENT_KEY_SELECT: &str =
+    "SELECT kid, realm_id, owner_id, alg, public_key, created_at FROM client_keys";
 const CLIENT_SELECT: &str = "SELECT id, realm_id, client_id, secret_hash, enabled, scopes, \
      default_scopes, grant_types, audience, token_lifetime, created_at FROM clients";
 
@@ -244,6 +345,7 @@ fn realm_from_row(row: &SqliteRow) -> StoreResult<Realm> {
         name: row.try_get("name")?,
         token_lifetime: row.try_get("token_lifetime")?,
         signing_alg: parse_alg(row.try_get("signing_alg")?)?,
+        strict_assertions: row.try_get("strict_assertions")?,
         created_at: from_i64(row.try_get("created_at")?),
     })
 }
@@ -265,13 +367,24 @@ fn client_from_row(row: &SqliteRow) -> StoreResult<Client> {
         id: row.try_get("id")?,
         realm_id: row.try_get("realm_id")?,
         client_id: row.try_get("client_id")?,
-        secret_hash: row.try_get("secret_hash")?,
+        secret_hash: Some(row.try_get::<Vec<u8>, _>("secret_hash")?).filter(|h| !h.is_empty()),
         enabled: row.try_get("enabled")?,
         scopes: from_json(row.try_get("scopes")?)?,
         default_scopes: from_json(row.try_get("default_scopes")?)?,
         grant_types: from_json(row.try_get("grant_types")?)?,
         audience: from_json(row.try_get("audience")?)?,
         token_lifetime: row.try_get("token_lifetime")?,
+        created_at: from_i64(row.try_get("created_at")?),
+    })
+}
+
+fn client_key_from_row(row: &SqliteRow) -> StoreResult<ClientKey> {
+    Ok(ClientKey {
+        kid: row.try_get("kid")?,
+        realm_id: row.try_get("realm_id")?,
+        owner_id: row.try_get("owner_id")?,
+        alg: parse_alg(row.try_get("alg")?)?,
+        public_key: row.try_get("public_key")?,
         created_at: from_i64(row.try_get("created_at")?),
     })
 }
@@ -303,9 +416,9 @@ fn conflict(error: sqlx::Error, what: String) -> StoreError {
     }
 }
 
-fn found(rows: u64, client_id: &str) -> StoreResult<()> {
+fn found(rows: u64, what: String) -> StoreResult<()> {
     if rows == 0 {
-        Err(StoreError::NotFound(format!("client '{client_id}'")))
+        Err(StoreError::NotFound(what))
     } else {
         Ok(())
     }

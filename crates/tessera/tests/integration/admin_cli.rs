@@ -191,8 +191,8 @@ async fn realms_are_created_listed_and_validated() {
     assert_eq!(
         list,
         serde_json::json!([
-            {"name": "prod", "signing_alg": "ES256", "token_lifetime": 900},
-            {"name": "staging", "signing_alg": "RS256", "token_lifetime": null},
+            {"name": "prod", "signing_alg": "ES256", "token_lifetime": 900, "strict_assertions": false},
+            {"name": "staging", "signing_alg": "RS256", "token_lifetime": null, "strict_assertions": false},
         ])
     );
     let text = server.cli(&["realm", "list"]).success().stdout();
@@ -236,5 +236,72 @@ async fn realms_are_created_listed_and_validated() {
         dup_client.stderr().contains("already exists"),
         "{}",
         dup_client.stderr()
+    );
+}
+
+#[tokio::test]
+async fn realm_settings_can_be_changed() {
+    let server = TestServer::start();
+    let secret = server.realm_with_client("prod", &[]).await;
+    server
+        .cli(&[
+            "realm",
+            "update",
+            "prod",
+            "--token-lifetime",
+            "900",
+            "--strict-assertions",
+            "true",
+        ])
+        .success();
+    let list = server
+        .cli(&["realm", "list", "--output", "json"])
+        .success()
+        .json();
+    assert_eq!(list[0]["token_lifetime"], 900);
+    assert_eq!(list[0]["strict_assertions"], true);
+    let lifetime = eventually(|| async {
+        let body: Value = server
+            .token_basic("prod", "svc", &secret, &CLIENT_CREDENTIALS)
+            .await
+            .json()
+            .await
+            .ok()?;
+        (body["expires_in"] == 900).then_some(())
+    })
+    .await;
+    assert!(
+        lifetime.is_some(),
+        "new realm lifetime in effect within 1 s"
+    );
+    let invalid = server
+        .cli(&["realm", "update", "prod", "--token-lifetime", "0"])
+        .failure();
+    assert!(
+        invalid.stderr().contains("token lifetime"),
+        "{}",
+        invalid.stderr()
+    );
+}
+
+#[tokio::test]
+async fn a_client_without_the_grant_is_unauthorized_client() {
+    let server = TestServer::start();
+    server.create_realm("prod", &[]).await;
+    let secret = server.create_client("prod", "keys-only-grant", &["--grant-type", "jwt-bearer"]);
+    let response = eventually(|| async {
+        let response = server
+            .token_basic("prod", "keys-only-grant", &secret, &CLIENT_CREDENTIALS)
+            .await;
+        (response.status() != 401).then_some(response)
+    })
+    .await
+    .expect("client picked up");
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "unauthorized_client");
+    assert_eq!(
+        body["error_description"],
+        "Client is not allowed to use grant type client_credentials"
     );
 }

@@ -232,3 +232,47 @@ async fn malformed_authorization_headers_are_invalid_client_with_a_challenge() {
         assert_invalid_client(response, true).await;
     }
 }
+
+#[tokio::test]
+async fn an_imported_secret_with_plus_works_in_unencoded_basic_too() {
+    // curl -u, Authlib and requests-oauthlib put the secret in Basic as is; RFC 6749 clients
+    // encode it. Both readings are accepted.
+    let server = TestServer::start();
+    server.create_realm("prod", &[]).await;
+    let secret = "frontier+style/secret==";
+    server
+        .cli_with_stdin(
+            &[
+                "client",
+                "create",
+                "--realm",
+                "prod",
+                "svc",
+                "--secret-stdin",
+            ],
+            secret,
+        )
+        .success();
+    server.wait_for_client("prod", "svc", secret).await;
+    let raw = post(
+        &server,
+        Some(&basic(&format!("svc:{secret}"))),
+        "grant_type=client_credentials",
+    )
+    .await;
+    assert_eq!(raw.status(), 200);
+    let encoded = post(
+        &server,
+        Some(&basic("svc:frontier%2Bstyle%2Fsecret%3D%3D")),
+        "grant_type=client_credentials",
+    )
+    .await;
+    assert_eq!(encoded.status(), 200);
+    let wrong = post(
+        &server,
+        Some(&basic("svc:frontier style/secret==")),
+        "grant_type=client_credentials",
+    )
+    .await;
+    assert_eq!(wrong.status(), 401);
+}

@@ -31,11 +31,22 @@ async fn discovery_issuer_matches_the_tokens_and_endpoints_are_absolute() {
     );
     assert_eq!(
         doc["grant_types_supported"],
-        serde_json::json!(["client_credentials"])
+        serde_json::json!([
+            "client_credentials",
+            "urn:ietf:params:oauth:grant-type:jwt-bearer"
+        ])
     );
     assert_eq!(
         doc["token_endpoint_auth_methods_supported"],
-        serde_json::json!(["client_secret_basic", "client_secret_post"])
+        serde_json::json!([
+            "client_secret_basic",
+            "client_secret_post",
+            "private_key_jwt"
+        ])
+    );
+    assert_eq!(
+        doc["token_endpoint_auth_signing_alg_values_supported"],
+        serde_json::json!(["RS256", "ES256", "EdDSA"])
     );
 
     let token = server.wait_for_client("prod", "svc", &secret).await;
@@ -132,4 +143,30 @@ async fn unknown_realms_have_no_discovery_or_keys() {
         assert_eq!(status, 404);
         assert_eq!(body["error"], "not_found");
     }
+}
+
+#[tokio::test]
+async fn the_realm_summary_carries_the_active_public_key() {
+    // python-keycloak's public_key() reads this.
+    let server = TestServer::start();
+    server.create_realm("prod", &[]).await;
+    let (status, body) = get_json(&server, &server.issuer("prod")).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["realm"], "prod");
+    assert_eq!(
+        body["token-service"],
+        format!("{}/protocol/openid-connect", server.issuer("prod"))
+    );
+    let pem = format!(
+        "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
+        body["public_key"].as_str().unwrap()
+    );
+    // The key verifies the realm's tokens.
+    let secret = server.create_client("prod", "svc", &[]);
+    let token = server.wait_for_client("prod", "svc", &secret).await;
+    let key = jsonwebtoken::DecodingKey::from_rsa_pem(pem.as_bytes()).unwrap();
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+    validation.set_audience(&["account"]);
+    jsonwebtoken::decode::<Value>(token["access_token"].as_str().unwrap(), &key, &validation)
+        .unwrap();
 }

@@ -5,8 +5,11 @@
 mod support;
 
 mod admin_cli;
+mod assertions;
 mod client_auth;
+mod compat;
 mod discovery;
+mod frontier;
 mod malformed;
 mod operations;
 mod scopes;

@@ -209,3 +209,85 @@ async fn logs_never_contain_secrets_tokens_or_authorization_headers() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_printed_private_key_is_nowhere_in_the_database_or_the_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = sqlite_url(dir.path());
+    cli(&database, &["realm", "create", "prod"], None).success();
+    cli(
+        &database,
+        &["client", "create", "--realm", "prod", "svc", "--no-secret"],
+        None,
+    )
+    .success();
+    let mut server = ServerProcess::start(
+        dir.path(),
+        &["--database", &database, "--frontier-realm", "prod"],
+        &[("TESSERA_LOG", "trace")],
+    );
+    let key = cli(
+        &database,
+        &[
+            "client", "key", "create", "--realm", "prod", "svc", "--output", "json",
+        ],
+        None,
+    )
+    .success()
+    .json();
+    let pem = key["private_key"].as_str().unwrap();
+    let der = {
+        let (label, der) = tessera::keys::pem::decode(pem).unwrap();
+        assert_eq!(label, "PRIVATE KEY");
+        der
+    };
+
+    // Use the key on both endpoints, so the server has handled it.
+    let http = http_client();
+    let audience = format!("{}/realms/prod/protocol/openid-connect/token", server.url);
+    let accepted = crate::support::eventually(|| async {
+        let assertion = crate::support::sign_with(
+            &key,
+            "RS256",
+            &crate::support::assertion_claims("svc", &audience),
+        );
+        let response = http
+            .post(&audience)
+            .form(&[
+                ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
+                ("assertion", &assertion),
+            ])
+            .send()
+            .await
+            .ok()?;
+        (response.status() == 200).then_some(())
+    })
+    .await;
+    assert!(accepted.is_some());
+    server.terminate();
+    assert!(server.wait(Duration::from_secs(10)).success());
+
+    let logs = format!("{}{}", server.stdout(), server.stderr());
+    assert!(logs.contains("served"));
+    let pem_lines: Vec<&str> = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    for line in &pem_lines {
+        assert!(
+            !logs.contains(line),
+            "a line of the private key is in the logs"
+        );
+    }
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        // The DER ends with the private CRT parameters; any stretch of them would give it away.
+        // (Its start is shared with every RSA key and holds the public modulus.)
+        for chunk in der[der.len() - 256..].chunks(32) {
+            assert!(
+                !bytes.windows(32).any(|w| w == chunk),
+                "private key bytes in the database"
+            );
+        }
+        for line in &pem_lines {
+            assert!(!bytes.windows(line.len()).any(|w| w == line.as_bytes()));
+        }
+    }
+}

@@ -21,6 +21,23 @@ use tokio::sync::oneshot;
 
 pub use process::ServerProcess;
 
+/// What `tessera serve` flags would set.
+pub struct Setup {
+    /// `--public-url`; `None` derives it from the bound address.
+    pub public_url: Option<String>,
+    /// `--frontier-realm`.
+    pub frontier_realm: Option<String>,
+}
+
+impl Default for Setup {
+    fn default() -> Self {
+        Setup {
+            public_url: None,
+            frontier_realm: Some("prod".into()),
+        }
+    }
+}
+
 /// A server running in this process (on its own runtime and thread, so tests may block).
 pub struct TestServer {
     pub url: String,
@@ -33,18 +50,28 @@ pub struct TestServer {
 }
 
 impl TestServer {
+    /// A server whose Frontier endpoints serve realm `prod`.
     pub fn start() -> TestServer {
-        Self::start_with_public_url(None)
+        Self::start_with(Setup::default())
     }
 
-    /// `public_url`: what `--public-url` would set; `None` derives it from the bound address.
     pub fn start_with_public_url(public_url: Option<&str>) -> TestServer {
+        Self::start_with(Setup {
+            public_url: public_url.map(str::to_owned),
+            ..Setup::default()
+        })
+    }
+
+    pub fn start_with(setup: Setup) -> TestServer {
         let dir = tempfile::tempdir().expect("temp dir");
         let database_url = sqlite_url(dir.path());
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let (shutdown_tx, shutdown_rx) = oneshot::channel::<()>();
         let db = database_url.clone();
-        let public_url = public_url.map(str::to_owned);
+        let Setup {
+            public_url,
+            frontier_realm,
+        } = setup;
         let thread = thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
@@ -57,9 +84,11 @@ impl TestServer {
                     .await
                     .expect("bind");
                 let address = listener.local_addr().expect("address");
-                let public_url = public_url.unwrap_or_else(|| format!("http://{address}"));
+                let mut options =
+                    server::Options::new(public_url.unwrap_or_else(|| format!("http://{address}")));
+                options.frontier_realm = frontier_realm;
                 ready_tx.send(address).expect("ready");
-                server::serve(listener, store, Arc::new(SystemClock), public_url, async {
+                server::serve(listener, store, Arc::new(SystemClock), options, async {
                     let _ = shutdown_rx.await;
                 })
                 .await
@@ -361,4 +390,74 @@ pub async fn verify_token(
     jsonwebtoken::decode::<Value>(token, &key, &validation)
         .expect("token verifies against the JWKS")
         .claims
+}
+
+/// `tessera client key create … --output json`: Frontier's credentials object.
+pub fn create_key(server: &TestServer, realm: &str, client: &str, alg: &str) -> Value {
+    server
+        .cli(&[
+            "client", "key", "create", "--realm", realm, client, "--alg", alg, "--output", "json",
+        ])
+        .success()
+        .json()
+}
+
+pub fn now() -> u64 {
+    jsonwebtoken::get_current_timestamp()
+}
+
+/// A random assertion id.
+pub fn new_jti() -> String {
+    tessera::random::uuid().expect("random")
+}
+
+/// RFC 7523 claims for `client` (iss = sub = client), aimed at `audience`, valid for a minute.
+pub fn assertion_claims(client: &str, audience: &str) -> Value {
+    serde_json::json!({
+        "iss": client,
+        "sub": client,
+        "aud": audience,
+        "iat": now(),
+        "exp": now() + 60,
+        "jti": new_jti(),
+    })
+}
+
+/// Signs `claims` with a PKCS#8 PEM private key using jsonwebtoken (an independent JOSE
+/// implementation), `kid` in the header.
+pub fn sign_assertion(
+    private_key_pem: &str,
+    alg: &str,
+    kid: Option<&str>,
+    claims: &Value,
+) -> String {
+    use jsonwebtoken::{Algorithm, EncodingKey, Header};
+    let (algorithm, key) = match alg {
+        "RS256" => (
+            Algorithm::RS256,
+            EncodingKey::from_rsa_pem(private_key_pem.as_bytes()),
+        ),
+        "ES256" => (
+            Algorithm::ES256,
+            EncodingKey::from_ec_pem(private_key_pem.as_bytes()),
+        ),
+        "EdDSA" => (
+            Algorithm::EdDSA,
+            EncodingKey::from_ed_pem(private_key_pem.as_bytes()),
+        ),
+        other => panic!("no test signer for {other}"),
+    };
+    let mut header = Header::new(algorithm);
+    header.kid = kid.map(str::to_owned);
+    jsonwebtoken::encode(&header, claims, &key.expect("private key PEM")).expect("sign")
+}
+
+/// Signs with the key of a `create_key` credentials object, its kid in the header.
+pub fn sign_with(credentials: &Value, alg: &str, claims: &Value) -> String {
+    sign_assertion(
+        credentials["private_key"].as_str().unwrap(),
+        alg,
+        credentials["kid"].as_str(),
+        claims,
+    )
 }
