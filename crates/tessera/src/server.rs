@@ -9,7 +9,7 @@ use crate::{
     http::{self, AppState},
     oauth::TokenService,
     secret::SecretHasher,
-    store::{Store, StoreError, cache::Cache},
+    store::{self, Store, StoreError, cache::Cache},
 };
 
 /// What a server needs besides its listener, store and clock.
@@ -21,6 +21,9 @@ pub struct Options {
     pub frontier_realm: Option<String>,
     /// How far ahead a client assertion's `exp` may be, in seconds.
     pub assertion_max_lifetime: u64,
+    /// How often expired records (used assertion ids, revocations, rotated-out keys) are
+    /// deleted.
+    pub purge_interval: Duration,
 }
 
 impl Options {
@@ -29,6 +32,7 @@ impl Options {
             public_url: public_url.into(),
             frontier_realm: None,
             assertion_max_lifetime: 600,
+            purge_interval: Duration::from_secs(60),
         }
     }
 }
@@ -56,7 +60,12 @@ pub async fn serve(
     let hasher = SecretHasher::new(&store.secret_hash_key().await?);
     let public_url = options.public_url.trim_end_matches('/').to_owned();
     let cache = Arc::new(Cache::load(Arc::clone(&store), public_url).await?);
-    let refresher = tokio::spawn(Arc::clone(&cache).keep_fresh(Arc::clone(&clock)));
+    let refresher = tokio::spawn(Arc::clone(&cache).keep_fresh());
+    let purger = tokio::spawn(store::purge_periodically(
+        Arc::clone(&store),
+        Arc::clone(&clock),
+        options.purge_interval,
+    ));
     let tokens = TokenService::new(
         hasher,
         clock,
@@ -95,5 +104,6 @@ pub async fn serve(
         }
     };
     refresher.abort();
+    purger.abort();
     result
 }

@@ -36,7 +36,7 @@ pub async fn create_client_key(
         realm_id: realm.id.clone(),
         owner_id: client.id,
         alg,
-        public_key: pair.public_key_spki()?,
+        public_key: pair.public_key_spki(),
         created_at: clock.now(),
     };
     store.add_client_key(&key).await?;

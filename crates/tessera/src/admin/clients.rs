@@ -90,6 +90,7 @@ pub async fn create_client(
         grant_types,
         audience: new.audience,
         token_lifetime: new.token_lifetime,
+        not_before: 0,
         created_at: clock.now(),
     };
     store.create_client(&client).await?;
@@ -113,6 +114,23 @@ pub async fn rotate_secret(
         )
         .await?;
     Ok(shown)
+}
+
+/// Revokes every token issued to the client so far. Tokens issued from now on carry an `iat`
+/// at or after the cut-off (see `oauth::TokenService`), so they are not caught by it.
+pub async fn revoke_client_tokens(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    realm: &Realm,
+    client_id: &str,
+) -> Result<(), AdminError> {
+    // `iat` has one-second resolution: the cut-off is the next second, so tokens issued earlier
+    // in this second are revoked too.
+    let not_before = clock.now() + 1;
+    store
+        .set_client_not_before(&realm.id, client_id, not_before)
+        .await?;
+    Ok(())
 }
 
 /// The client `client_id` of `realm`, or an error that says how to list them.

@@ -5,6 +5,7 @@ use crate::{
     clock::Clock,
     keys::{self, SigningAlg},
     store::{Realm, RealmKey, Store},
+    token::DEFAULT_LIFETIME_SECS,
 };
 
 pub struct NewRealm {
@@ -38,17 +39,55 @@ pub async fn create_realm(
         strict_assertions: new.strict_assertions,
         created_at: now,
     };
-    let (kid, private_key): (String, SecretBox<[u8]>) = keys::generate_pkcs8(new.signing_alg)?;
-    let key = RealmKey {
-        kid,
-        realm_id: realm.id.clone(),
-        alg: new.signing_alg,
-        private_key,
-        active: true,
-        created_at: now,
-    };
+    let key = new_signing_key(&realm, new.signing_alg, now)?;
     store.create_realm(&realm, &key).await?;
     Ok(realm)
+}
+
+/// Makes a new key the realm's active signing key (with `alg`, if given, as the realm's new
+/// algorithm). The previous key stays published until every token it signed has expired, so
+/// verifiers never see a gap. Returns the new key's kid.
+pub async fn rotate_realm_key(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    name: &str,
+    alg: Option<SigningAlg>,
+) -> Result<String, AdminError> {
+    let mut realm = find_realm(store, name).await?;
+    let now = clock.now();
+    if let Some(alg) = alg {
+        realm.signing_alg = alg;
+        store.update_realm(&realm).await?;
+    }
+    // The longest-lived token the old key may have signed, plus verifiers' usual leeway.
+    let longest = store
+        .clients(&realm.id)
+        .await?
+        .iter()
+        .filter_map(|c| c.token_lifetime)
+        .chain([realm.token_lifetime.unwrap_or(DEFAULT_LIFETIME_SECS)])
+        .max()
+        .unwrap_or(DEFAULT_LIFETIME_SECS);
+    let publish_until = now + u64::from(longest) + VERIFIER_LEEWAY_SECS;
+    let key = new_signing_key(&realm, realm.signing_alg, now)?;
+    store.rotate_realm_key(&key, publish_until).await?;
+    Ok(key.kid)
+}
+
+/// Verifiers commonly accept tokens this long past `exp`.
+const VERIFIER_LEEWAY_SECS: u64 = 60;
+
+fn new_signing_key(realm: &Realm, alg: SigningAlg, now: u64) -> Result<RealmKey, AdminError> {
+    let (kid, private_key): (String, SecretBox<[u8]>) = keys::generate_pkcs8(alg)?;
+    Ok(RealmKey {
+        kid,
+        realm_id: realm.id.clone(),
+        alg,
+        private_key,
+        active: true,
+        publish_until: None,
+        created_at: now,
+    })
 }
 
 /// Applies `changes` to the realm called `name` and returns it as saved.

@@ -54,6 +54,8 @@ pub enum ClientCommand {
     Enable(Target),
     /// Delete a client
     Delete(Target),
+    /// Revoke every token issued to a client so far (introspection answers inactive)
+    RevokeTokens(Target),
     /// Replace a client's secret; the old one stops working at once
     RotateSecret {
         #[command(flatten)]
@@ -181,6 +183,14 @@ pub async fn run(command: ClientCommand, admin: &Admin) -> Result<(), CliError> 
             );
         }
         ClientCommand::Key(command) => client_key::run(command, admin).await?,
+        ClientCommand::RevokeTokens(target) => {
+            let realm = admin::find_realm(store, &target.realm).await?;
+            admin::revoke_client_tokens(store, &admin.clock, &realm, &target.client_id).await?;
+            println!(
+                "Revoked every token issued so far to client '{}' in realm '{}'.",
+                target.client_id, realm.name
+            );
+        }
         ClientCommand::RotateSecret { target, secret } => {
             let realm = admin::find_realm(store, &target.realm).await?;
             let shown = admin::rotate_secret(

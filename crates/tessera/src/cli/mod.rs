@@ -5,6 +5,7 @@ mod client_key;
 mod logging;
 mod realm;
 mod serve;
+mod token;
 
 use std::{path::PathBuf, process::ExitCode, sync::Arc};
 
@@ -50,6 +51,9 @@ enum Command {
     /// Manage clients
     #[command(subcommand)]
     Client(client::ClientCommand),
+    /// Work with tokens
+    #[command(subcommand)]
+    Token(token::TokenCommand),
 }
 
 /// How commands print their results.
@@ -115,6 +119,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             let settings = config::load(cli.config.as_deref(), overrides)?;
             client::run(command, &Admin::open(&settings).await?).await
         }
+        Command::Token(command) => token::run(command).await,
     }
 }
 

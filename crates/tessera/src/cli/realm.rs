@@ -32,6 +32,13 @@ pub enum RealmCommand {
         #[arg(long, value_name = "BOOL")]
         strict_assertions: Option<bool>,
     },
+    /// Make a new signing key active; the old one stays published until its tokens expire
+    RotateKey {
+        name: String,
+        /// Switch the realm to this algorithm with the new key
+        #[arg(long, value_name = "ALG")]
+        signing_alg: Option<SigningAlg>,
+    },
     /// List realms
     List {
         #[arg(long, value_enum, default_value_t)]
@@ -70,6 +77,12 @@ pub async fn run(command: RealmCommand, admin: &Admin) -> Result<(), CliError> {
             };
             let realm = admin::update_realm(admin.store.as_ref(), &name, changes).await?;
             println!("Updated realm '{}'.", realm.name);
+        }
+        RealmCommand::RotateKey { name, signing_alg } => {
+            let kid =
+                admin::rotate_realm_key(admin.store.as_ref(), &admin.clock, &name, signing_alg)
+                    .await?;
+            println!("Realm '{name}' now signs with key {kid}.");
         }
         RealmCommand::List { output } => {
             let realms = admin.store.realms().await?;

@@ -85,9 +85,9 @@ pub async fn run(mut settings: Settings, dev: bool) -> Result<(), CliError> {
         tracing::info!(%realm, "Frontier token API enabled");
     }
     let options = server::Options {
-        public_url,
         frontier_realm: settings.frontier_realm,
         assertion_max_lifetime: settings.assertion_max_lifetime,
+        ..server::Options::new(public_url)
     };
     server::serve(listener, store, clock, options, shutdown_signal()).await?;
     tracing::info!("stopped");

@@ -53,6 +53,14 @@ pub fn router(state: AppState) -> Router {
             post(keycloak::token).fallback(|| async { error::method_not_allowed("POST") }),
         )
         .route(
+            "/protocol/openid-connect/token/introspect",
+            post(keycloak::introspect).fallback(|| async { error::method_not_allowed("POST") }),
+        )
+        .route(
+            "/protocol/openid-connect/revoke",
+            post(keycloak::revoke).fallback(|| async { error::method_not_allowed("POST") }),
+        )
+        .route(
             "/.well-known/openid-configuration",
             get(keycloak::discovery),
         )

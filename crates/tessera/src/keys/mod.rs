@@ -1,53 +1,9 @@
-//! Realm signing keys: generation, parsing (once, at cache load) and their public JWK form.
+//! Realm signing keys: generation and parsing (once, at cache load). The public side (JWKs,
+//! verifying keys, JWS) is shared with resource servers through `tessera-verify`.
 
-mod jwk;
-pub mod pem;
 mod signing;
-mod verifying;
 
-use std::{fmt, str::FromStr};
-
-use serde::{Deserialize, Serialize};
-
-pub use jwk::{Jwk, JwkParams, JwkSet};
 pub use signing::{KeyError, SigningKey, generate_pkcs8};
-pub use verifying::{PublicKeyError, VerifyingKey};
-
-/// The JWS algorithms a realm can sign with. Each key is bound to exactly one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum SigningAlg {
-    RS256,
-    ES256,
-    EdDSA,
-}
-
-impl SigningAlg {
-    pub const ALL: [SigningAlg; 3] = [SigningAlg::RS256, SigningAlg::ES256, SigningAlg::EdDSA];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SigningAlg::RS256 => "RS256",
-            SigningAlg::ES256 => "ES256",
-            SigningAlg::EdDSA => "EdDSA",
-        }
-    }
-}
-
-impl fmt::Display for SigningAlg {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for SigningAlg {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        SigningAlg::ALL
-            .into_iter()
-            .find(|alg| alg.as_str().eq_ignore_ascii_case(s))
-            .ok_or_else(|| {
-                format!("unknown signing algorithm '{s}' (expected RS256, ES256 or EdDSA)")
-            })
-    }
-}
+pub use tessera_verify::{
+    Jwk, JwkParams, JwkSet, Jws, JwsError, PublicKeyError, SigningAlg, VerifyingKey, pem,
+};

@@ -10,7 +10,7 @@ use aws_lc_rs::{
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use secrecy::{ExposeSecret, SecretBox};
 
-use super::{Jwk, JwkParams, SigningAlg};
+use super::{Jwk, JwkParams, SigningAlg, VerifyingKey};
 
 /// RFC 8725 3.5: RSA keys below 2048 bits are not accepted.
 const MIN_RSA_BITS: usize = 2048;
@@ -39,6 +39,8 @@ pub struct SigningKey {
     alg: SigningAlg,
     pair: KeyPair,
     public_jwk: Jwk,
+    /// The public half, to check tokens this key signed (introspection, revocation).
+    verifying_key: VerifyingKey,
     jwt_header_b64: String,
     rng: SystemRandom,
 }
@@ -80,6 +82,15 @@ pub fn generate_pkcs8(alg: SigningAlg) -> Result<(String, SecretBox<[u8]>), KeyE
         .params
         .thumbprint();
     Ok((kid, pkcs8))
+}
+
+fn public_spki(pair: &KeyPair) -> Result<Vec<u8>, aws_lc_rs::error::Unspecified> {
+    let der = match pair {
+        KeyPair::Rsa(pair) => AsDer::<PublicKeyX509Der>::as_der(pair.public_key()),
+        KeyPair::Ec(pair) => AsDer::<PublicKeyX509Der>::as_der(pair.public_key()),
+        KeyPair::Ed(pair) => AsDer::<PublicKeyX509Der>::as_der(pair.public_key()),
+    }?;
+    Ok(der.as_ref().to_vec())
 }
 
 impl SigningKey {
@@ -132,7 +143,17 @@ impl SigningKey {
             alg.as_str(),
             serde_json::Value::from(kid.as_str())
         );
+        let spki = public_spki(&pair).map_err(|_| KeyError::Parse {
+            kid: kid.clone(),
+            alg,
+        })?;
+        let verifying_key =
+            VerifyingKey::from_spki_der(alg, &spki).map_err(|_| KeyError::Parse {
+                kid: kid.clone(),
+                alg,
+            })?;
         Ok(SigningKey {
+            verifying_key,
             jwt_header_b64: URL_SAFE_NO_PAD.encode(header),
             public_jwk: Jwk {
                 kid: kid.clone(),
@@ -160,14 +181,13 @@ impl SigningKey {
     }
 
     /// The public half as X.509 SubjectPublicKeyInfo DER.
-    pub fn public_key_spki(&self) -> Result<Vec<u8>, KeyError> {
-        let der = match &self.pair {
-            KeyPair::Rsa(pair) => AsDer::<PublicKeyX509Der>::as_der(pair.public_key()),
-            KeyPair::Ec(pair) => AsDer::<PublicKeyX509Der>::as_der(pair.public_key()),
-            KeyPair::Ed(pair) => AsDer::<PublicKeyX509Der>::as_der(pair.public_key()),
-        };
-        der.map(|der| der.as_ref().to_vec())
-            .map_err(|_| KeyError::Generate(self.alg))
+    pub fn public_key_spki(&self) -> Vec<u8> {
+        self.verifying_key.spki_der()
+    }
+
+    /// The public half, for checking tokens this key signed.
+    pub fn verifying_key(&self) -> &VerifyingKey {
+        &self.verifying_key
     }
 
     /// base64url of `{"alg":…,"typ":"JWT","kid":…}`, computed once per key.

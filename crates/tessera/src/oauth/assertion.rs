@@ -11,11 +11,11 @@ use serde::Deserialize;
 
 use crate::{
     clock::UnixTime,
+    keys::{Jws, JwsError},
     store::{
         Client,
         cache::{RealmState, RegisteredKey},
     },
-    token::jws::{Jws, JwsError},
 };
 
 /// Clock skew tolerated on `exp`, `nbf` and `iat`.

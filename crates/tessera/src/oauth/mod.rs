@@ -5,6 +5,7 @@ pub mod assertion;
 mod client_auth;
 mod error;
 mod grant;
+mod introspection;
 pub mod scope;
 mod token_request;
 

@@ -85,6 +85,7 @@ mod tests {
             grant_types: vec![GrantType::ClientCredentials],
             audience: vec![],
             token_lifetime: None,
+            not_before: 0,
             created_at: 0,
         }
     }

@@ -7,7 +7,7 @@ use secrecy::SecretString;
 
 use super::{
     ErrorCode, GrantType, OAuthError,
-    assertion::{self, AssertionError, AssertionRules, VerifiedAssertion},
+    assertion::{self, AssertionError, AssertionRules},
     client_auth, scope,
 };
 use crate::{
@@ -78,20 +78,13 @@ impl std::fmt::Debug for IssuedToken {
     }
 }
 
+/// Issues, introspects and revokes tokens.
 pub struct TokenService {
     hasher: SecretHasher,
-    clock: Arc<dyn Clock>,
-    /// Records assertion ids, so each is used once.
-    store: Arc<dyn Store>,
+    pub(super) clock: Arc<dyn Clock>,
+    /// Records used assertion ids and revocations.
+    pub(super) store: Arc<dyn Store>,
     max_assertion_lifetime: u64,
-}
-
-/// An assertion id to record once every other check has passed, and the error its reuse gets.
-struct PendingJti {
-    owner_id: String,
-    jti: String,
-    expires_at: u64,
-    reused: ErrorCode,
 }
 
 impl TokenService {
@@ -124,14 +117,9 @@ impl TokenService {
                 OAuthError::new(ErrorCode::UnsupportedGrantType, "Unsupported grant_type")
             })?,
         };
-        let now = self.clock.now();
-        let rules = AssertionRules {
-            strict: request.dialect == Dialect::Keycloak || realm.realm.strict_assertions,
-            max_lifetime: self.max_assertion_lifetime,
-            now,
-        };
-        let mut pending = Vec::new();
-        let authenticated = self.authenticate(realm, request.client_auth?, rules, &mut pending)?;
+        let authenticated = self
+            .authenticate(realm, request.client_auth?, request.dialect)
+            .await?;
         let client = match grant {
             GrantType::ClientCredentials => authenticated.ok_or_else(|| {
                 OAuthError::invalid_client(
@@ -142,16 +130,22 @@ impl TokenService {
                 let assertion = request
                     .assertion
                     .ok_or_else(|| OAuthError::invalid_request("Missing parameter: assertion"))?;
-                let verified = assertion::verify(realm, assertion, None, rules)
-                    .map_err(|e| assertion_error(ErrorCode::InvalidGrant, &e))?;
-                if authenticated.is_some_and(|c| c.id != verified.client.id) {
+                let subject = self
+                    .verify_assertion(
+                        realm,
+                        assertion,
+                        None,
+                        request.dialect,
+                        ErrorCode::InvalidGrant,
+                    )
+                    .await?;
+                if authenticated.is_some_and(|c| c.id != subject.id) {
                     return Err(OAuthError::new(
                         ErrorCode::InvalidGrant,
                         "assertion subject is not the authenticated client",
                     ));
                 }
-                pending.extend(pending_jti(&verified, ErrorCode::InvalidGrant));
-                verified.client
+                subject
             }
         };
         if !client.grant_types.contains(&grant) {
@@ -161,19 +155,15 @@ impl TokenService {
             ));
         }
         let scope = scope::grant(client, request.scope)?;
-        for jti in pending {
-            self.use_jti(realm, jti).await?;
-        }
-        self.mint(realm, client, scope, request.client_address, now)
+        self.mint(realm, client, scope, request.client_address)
     }
 
-    /// The client the caller proved to be, if it tried.
-    fn authenticate<'r>(
+    /// The client the caller proved to be, if it tried. A client assertion's `jti` is used up.
+    pub async fn authenticate<'r>(
         &self,
         realm: &'r RealmState,
         auth: ClientAuth,
-        rules: AssertionRules,
-        pending: &mut Vec<PendingJti>,
+        dialect: Dialect,
     ) -> Result<Option<&'r Client>, OAuthError> {
         match auth {
             ClientAuth::None => Ok(None),
@@ -207,28 +197,56 @@ impl TokenService {
                         )));
                     }
                 }
-                let verified = assertion::verify(realm, &assertion, client_id.as_deref(), rules)
-                    .map_err(|e| assertion_error(ErrorCode::InvalidClient, &e))?;
-                pending.extend(pending_jti(&verified, ErrorCode::InvalidClient));
-                Ok(Some(verified.client))
+                let client = self
+                    .verify_assertion(
+                        realm,
+                        &assertion,
+                        client_id.as_deref(),
+                        dialect,
+                        ErrorCode::InvalidClient,
+                    )
+                    .await?;
+                Ok(Some(client))
             }
         }
     }
 
-    async fn use_jti(&self, realm: &RealmState, jti: PendingJti) -> Result<(), OAuthError> {
-        let fresh = self
-            .store
-            .register_jti(&realm.realm.id, &jti.owner_id, &jti.jti, jti.expires_at)
-            .await
-            .map_err(|error| {
-                tracing::error!(%error, "cannot record an assertion id");
-                OAuthError::server_error()
-            })?;
-        if fresh {
-            Ok(())
-        } else {
-            Err(assertion_error(jti.reused, &AssertionError::Replayed))
+    /// Checks an assertion under the dialect's rules and uses up its `jti`; failures are
+    /// `code` (invalid_client for client authentication, invalid_grant for the grant).
+    async fn verify_assertion<'r>(
+        &self,
+        realm: &'r RealmState,
+        assertion: &str,
+        client_id: Option<&str>,
+        dialect: Dialect,
+        code: ErrorCode,
+    ) -> Result<&'r Client, OAuthError> {
+        let rules = AssertionRules {
+            strict: dialect == Dialect::Keycloak || realm.realm.strict_assertions,
+            max_lifetime: self.max_assertion_lifetime,
+            now: self.clock.now(),
+        };
+        let verified = assertion::verify(realm, assertion, client_id, rules)
+            .map_err(|e| OAuthError::new(code, e.to_string()))?;
+        if let Some(jti) = &verified.jti {
+            let fresh = self
+                .store
+                .register_jti(
+                    &realm.realm.id,
+                    &verified.client.id,
+                    jti,
+                    verified.expires_at,
+                )
+                .await
+                .map_err(|error| {
+                    tracing::error!(%error, "cannot record an assertion id");
+                    OAuthError::server_error()
+                })?;
+            if !fresh {
+                return Err(OAuthError::new(code, AssertionError::Replayed.to_string()));
+            }
         }
+        Ok(verified.client)
     }
 
     fn mint(
@@ -237,8 +255,9 @@ impl TokenService {
         client: &Client,
         scope: String,
         client_address: IpAddr,
-        now: u64,
     ) -> Result<IssuedToken, OAuthError> {
+        // Never before the client's revocation cut-off, which may be up to a second ahead.
+        let now = self.clock.now().max(client.not_before);
         let lifetime = client
             .token_lifetime
             .or(realm.realm.token_lifetime)
@@ -273,19 +292,6 @@ impl TokenService {
             scope,
         })
     }
-}
-
-fn pending_jti(verified: &VerifiedAssertion<'_>, reused: ErrorCode) -> Option<PendingJti> {
-    verified.jti.as_ref().map(|jti| PendingJti {
-        owner_id: verified.client.id.clone(),
-        jti: jti.clone(),
-        expires_at: verified.expires_at,
-        reused,
-    })
-}
-
-fn assertion_error(code: ErrorCode, error: &AssertionError) -> OAuthError {
-    OAuthError::new(code, error.to_string())
 }
 
 fn internal(error: token::TokenError) -> OAuthError {

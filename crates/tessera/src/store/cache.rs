@@ -1,22 +1,21 @@
 //! The in-memory view the hot path reads: realms with parsed signing keys, pre-rendered JWKS and
 //! clients by id. It is swapped whole when the store's revision moves, so readers never lock.
 
-use std::{collections::HashMap, sync::Arc, time::Duration};
+use std::{
+    collections::{HashMap, HashSet},
+    sync::Arc,
+    time::Duration,
+};
 
 use arc_swap::ArcSwap;
 use axum::body::Bytes;
 use secrecy::ExposeSecret;
 
 use super::{Client, Contents, Realm, Store, StoreResult};
-use crate::{
-    clock::Clock,
-    keys::{JwkSet, SigningKey, VerifyingKey},
-};
+use crate::keys::{JwkSet, SigningKey, VerifyingKey};
 
 /// How often running servers look for changes made elsewhere (CLI, other instances).
 pub const REFRESH_INTERVAL: Duration = Duration::from_millis(250);
-/// Expired assertion ids are purged every this many refresh ticks (one minute).
-const PURGE_EVERY_TICKS: u64 = 240;
 
 /// One realm, ready to issue tokens.
 #[derive(Debug)]
@@ -27,10 +26,14 @@ pub struct RealmState {
     pub signing_key: Arc<SigningKey>,
     /// The realm's JWKS document, rendered once.
     pub jwks: Bytes,
-    /// What an assertion's `aud` may name: the issuer or one of the token endpoints.
+    /// What an assertion's `aud` may name: the issuer, or an endpoint that accepts assertions.
     pub assertion_audiences: Vec<String>,
     clients: HashMap<String, Arc<Client>>,
     client_keys: HashMap<String, Arc<RegisteredKey>>,
+    /// Every published signing key by kid (the active one and rotated-out ones).
+    token_keys: HashMap<String, Arc<SigningKey>>,
+    /// Ids of revoked tokens not yet expired.
+    revoked: HashSet<String>,
 }
 
 impl RealmState {
@@ -41,6 +44,15 @@ impl RealmState {
     /// The client key with this `kid`, whoever owns it.
     pub fn client_key(&self, kid: &str) -> Option<&RegisteredKey> {
         self.client_keys.get(kid).map(Arc::as_ref)
+    }
+
+    /// The realm key with this `kid`, to check a token it signed.
+    pub fn token_key(&self, kid: &str) -> Option<&SigningKey> {
+        self.token_keys.get(kid).map(Arc::as_ref)
+    }
+
+    pub fn is_revoked(&self, jti: &str) -> bool {
+        self.revoked.contains(jti)
     }
 
     /// The keys of the client with `Client::id` `owner_id`.
@@ -155,6 +167,14 @@ impl Directory {
             all_client_keys.insert(id, registered);
         }
 
+        let mut revoked: HashMap<&str, HashSet<String>> = HashMap::new();
+        for token in &contents.revoked_tokens {
+            revoked
+                .entry(token.realm_id.as_str())
+                .or_default()
+                .insert(token.jti.clone());
+        }
+
         let mut realms = HashMap::new();
         for realm in contents.realms {
             let keys = realm_keys.remove(realm.id.as_str()).unwrap_or_default();
@@ -175,6 +195,8 @@ impl Directory {
             let state = RealmState {
                 assertion_audiences: vec![
                     format!("{issuer}/protocol/openid-connect/token"),
+                    format!("{issuer}/protocol/openid-connect/token/introspect"),
+                    format!("{issuer}/protocol/openid-connect/revoke"),
                     format!("{public_url}/v1beta1/auth/token"),
                     issuer.clone(),
                 ],
@@ -183,6 +205,11 @@ impl Directory {
                 jwks: Bytes::from(serde_json::to_vec(&jwks).unwrap_or_default()),
                 clients: clients.remove(realm.id.as_str()).unwrap_or_default(),
                 client_keys: client_keys.remove(realm.id.as_str()).unwrap_or_default(),
+                token_keys: keys
+                    .iter()
+                    .map(|k| (k.key.kid().to_owned(), Arc::clone(&k.key)))
+                    .collect(),
+                revoked: revoked.remove(realm.id.as_str()).unwrap_or_default(),
                 realm,
             };
             realms.insert(state.realm.name.clone(), Arc::new(state));
@@ -237,19 +264,13 @@ impl Cache {
         Ok(true)
     }
 
-    /// Refreshes every [`REFRESH_INTERVAL`] until the task is dropped or aborted; now and then
-    /// also forgets expired assertion ids.
-    pub async fn keep_fresh(self: Arc<Self>, clock: Arc<dyn Clock>) {
+    /// Refreshes every [`REFRESH_INTERVAL`] until the task is dropped or aborted.
+    pub async fn keep_fresh(self: Arc<Self>) {
         let mut ticker = tokio::time::interval(REFRESH_INTERVAL);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut failing = false;
-        for tick in 0u64.. {
+        loop {
             ticker.tick().await;
-            if tick % PURGE_EVERY_TICKS == 0 {
-                if let Err(error) = self.store.purge_jtis(clock.now()).await {
-                    tracing::debug!(%error, "cannot purge expired assertion ids");
-                }
-            }
             match self.refresh().await {
                 Ok(_) if failing => {
                     tracing::info!("database reachable again");

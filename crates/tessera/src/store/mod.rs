@@ -12,7 +12,7 @@ use secrecy::SecretBox;
 
 use crate::clock::UnixTime;
 
-pub use model::{Client, ClientKey, Contents, Realm, RealmKey};
+pub use model::{Client, ClientKey, Contents, Realm, RealmKey, RevokedToken};
 pub use sqlite::SqliteStore;
 
 #[derive(Debug, thiserror::Error)]
@@ -45,8 +45,11 @@ pub trait Store: Send + Sync + 'static {
     async fn secret_hash_key(&self) -> StoreResult<SecretBox<[u8]>>;
 
     async fn create_realm(&self, realm: &Realm, key: &RealmKey) -> StoreResult<()>;
-    /// Saves a realm's settings (lifetime, assertion rules).
+    /// Saves a realm's settings (lifetime, algorithm, assertion rules).
     async fn update_realm(&self, realm: &Realm) -> StoreResult<()>;
+    /// Makes `key` the realm's active signing key; the previous active keys stay published
+    /// until `publish_until`.
+    async fn rotate_realm_key(&self, key: &RealmKey, publish_until: UnixTime) -> StoreResult<()>;
     async fn realms(&self) -> StoreResult<Vec<Realm>>;
     async fn realm(&self, name: &str) -> StoreResult<Option<Realm>>;
 
@@ -66,6 +69,14 @@ pub trait Store: Send + Sync + 'static {
         secret_hash: &[u8],
     ) -> StoreResult<()>;
     async fn delete_client(&self, realm_id: &str, client_id: &str) -> StoreResult<()>;
+    /// Revokes every token issued to the client before `not_before`.
+    async fn set_client_not_before(
+        &self,
+        realm_id: &str,
+        client_id: &str,
+        not_before: UnixTime,
+    ) -> StoreResult<()>;
+    async fn revoke_token(&self, token: &RevokedToken) -> StoreResult<()>;
 
     async fn add_client_key(&self, key: &ClientKey) -> StoreResult<()>;
     /// The keys of the client with `Client::id` `owner_id`.
@@ -80,8 +91,9 @@ pub trait Store: Send + Sync + 'static {
         jti: &str,
         expires_at: UnixTime,
     ) -> StoreResult<bool>;
-    /// Forgets assertion ids that expired before `now`.
-    async fn purge_jtis(&self, now: UnixTime) -> StoreResult<u64>;
+    /// Forgets what expired before `now`: used assertion ids, revoked tokens, and rotated-out
+    /// signing keys past their publication.
+    async fn purge_expired(&self, now: UnixTime) -> StoreResult<()>;
 }
 
 /// Opens the database named by `url`, creating and migrating it as needed.
@@ -90,5 +102,21 @@ pub async fn open(url: &str) -> StoreResult<Arc<dyn Store>> {
         Ok(Arc::new(SqliteStore::open(url).await?))
     } else {
         Err(StoreError::UnsupportedUrl(url.to_owned()))
+    }
+}
+
+/// Purges expired records every `interval` until the task is dropped or aborted.
+pub async fn purge_periodically(
+    store: Arc<dyn Store>,
+    clock: Arc<dyn crate::clock::Clock>,
+    interval: std::time::Duration,
+) {
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        if let Err(error) = store.purge_expired(clock.now()).await {
+            tracing::debug!(%error, "cannot purge expired records");
+        }
     }
 }

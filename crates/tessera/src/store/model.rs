@@ -24,8 +24,10 @@ pub struct RealmKey {
     pub alg: SigningAlg,
     /// PKCS#8 DER.
     pub private_key: SecretBox<[u8]>,
-    /// The key new tokens are signed with. Inactive keys are still published until retired.
+    /// The key new tokens are signed with.
     pub active: bool,
+    /// For a rotated-out key: until when it is still published (its tokens' last expiry).
+    pub publish_until: Option<UnixTime>,
     pub created_at: UnixTime,
 }
 
@@ -47,7 +49,17 @@ pub struct Client {
     /// The token's `aud`; empty means the realm default (see `token::DEFAULT_AUDIENCE`).
     pub audience: Vec<String>,
     pub token_lifetime: Option<u32>,
+    /// Tokens issued before this time are revoked (`client revoke-tokens`).
+    pub not_before: UnixTime,
     pub created_at: UnixTime,
+}
+
+/// A revoked access token, remembered until it would have expired.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevokedToken {
+    pub realm_id: String,
+    pub jti: String,
+    pub expires_at: UnixTime,
 }
 
 /// A client's public key for verifying its assertions.
@@ -73,4 +85,5 @@ pub struct Contents {
     pub keys: Vec<RealmKey>,
     pub clients: Vec<Client>,
     pub client_keys: Vec<ClientKey>,
+    pub revoked_tokens: Vec<RevokedToken>,
 }

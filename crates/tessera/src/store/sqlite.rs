@@ -11,7 +11,9 @@ use sqlx::{
     },
 };
 
-use super::{Client, ClientKey, Contents, Realm, RealmKey, Store, StoreError, StoreResult};
+use super::{
+    Client, ClientKey, Contents, Realm, RealmKey, RevokedToken, Store, StoreError, StoreResult,
+};
 use crate::{clock::UnixTime, secret};
 
 const HASH_KEY_SETTING: &str = "secret_hash_key";
@@ -71,7 +73,8 @@ impl Store for SqliteStore {
             .map(realm_from_row)
             .collect::<StoreResult<_>>()?;
         let keys = sqlx::query(
-            "SELECT kid, realm_id, alg, private_key, active, created_at FROM realm_keys",
+            "SELECT kid, realm_id, alg, private_key, active, publish_until, created_at \
+             FROM realm_keys",
         )
         .fetch_all(&mut *tx)
         .await?
@@ -90,6 +93,18 @@ impl Store for SqliteStore {
             .iter()
             .map(client_key_from_row)
             .collect::<StoreResult<_>>()?;
+        let revoked_tokens = sqlx::query("SELECT realm_id, jti, expires_at FROM revoked_tokens")
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|row| {
+                Ok(RevokedToken {
+                    realm_id: row.try_get("realm_id")?,
+                    jti: row.try_get("jti")?,
+                    expires_at: from_i64(row.try_get("expires_at")?),
+                })
+            })
+            .collect::<StoreResult<_>>()?;
         tx.commit().await?;
         Ok(Contents {
             revision,
@@ -97,6 +112,7 @@ impl Store for SqliteStore {
             keys,
             clients,
             client_keys,
+            revoked_tokens,
         })
     }
 
@@ -130,18 +146,21 @@ impl Store for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(|e| conflict(e, format!("realm '{}'", realm.name)))?;
+        insert_realm_key(&mut tx, key).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn rotate_realm_key(&self, key: &RealmKey, publish_until: UnixTime) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
         sqlx::query(
-            "INSERT INTO realm_keys (kid, realm_id, alg, private_key, active, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?)",
+            "UPDATE realm_keys SET active = 0, publish_until = ? WHERE realm_id = ? AND active = 1",
         )
-        .bind(&key.kid)
+        .bind(to_i64(publish_until))
         .bind(&key.realm_id)
-        .bind(key.alg.as_str())
-        .bind(key.private_key.expose_secret())
-        .bind(key.active)
-        .bind(to_i64(key.created_at))
         .execute(&mut *tx)
         .await?;
+        insert_realm_key(&mut tx, key).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -179,8 +198,8 @@ impl Store for SqliteStore {
     async fn create_client(&self, client: &Client) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO clients (id, realm_id, client_id, secret_hash, enabled, scopes, \
-             default_scopes, grant_types, audience, token_lifetime, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             default_scopes, grant_types, audience, token_lifetime, not_before, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&client.id)
         .bind(&client.realm_id)
@@ -192,6 +211,7 @@ impl Store for SqliteStore {
         .bind(to_json(&client.grant_types)?)
         .bind(to_json(&client.audience)?)
         .bind(client.token_lifetime)
+        .bind(to_i64(client.not_before))
         .bind(to_i64(client.created_at))
         .execute(&self.pool)
         .await
@@ -265,6 +285,35 @@ impl Store for SqliteStore {
         found(result.rows_affected(), format!("client '{client_id}'"))
     }
 
+    async fn set_client_not_before(
+        &self,
+        realm_id: &str,
+        client_id: &str,
+        not_before: UnixTime,
+    ) -> StoreResult<()> {
+        let result =
+            sqlx::query("UPDATE clients SET not_before = ? WHERE realm_id = ? AND client_id = ?")
+                .bind(to_i64(not_before))
+                .bind(realm_id)
+                .bind(client_id)
+                .execute(&self.pool)
+                .await?;
+        found(result.rows_affected(), format!("client '{client_id}'"))
+    }
+
+    async fn revoke_token(&self, token: &RevokedToken) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO revoked_tokens (realm_id, jti, expires_at) VALUES (?, ?, ?) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(&token.realm_id)
+        .bind(&token.jti)
+        .bind(to_i64(token.expires_at))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     async fn add_client_key(&self, key: &ClientKey) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO client_keys (kid, realm_id, owner_id, alg, public_key, created_at) \
@@ -323,13 +372,39 @@ impl Store for SqliteStore {
         Ok(result.rows_affected() == 1)
     }
 
-    async fn purge_jtis(&self, now: UnixTime) -> StoreResult<u64> {
-        let result = sqlx::query("DELETE FROM used_jtis WHERE expires_at < ?")
-            .bind(to_i64(now))
-            .execute(&self.pool)
-            .await?;
-        Ok(result.rows_affected())
+    async fn purge_expired(&self, now: UnixTime) -> StoreResult<()> {
+        for statement in [
+            "DELETE FROM used_jtis WHERE expires_at < ?",
+            "DELETE FROM revoked_tokens WHERE expires_at < ?",
+            "DELETE FROM realm_keys WHERE active = 0 AND publish_until < ?",
+        ] {
+            sqlx::query(statement)
+                .bind(to_i64(now))
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
     }
+}
+
+async fn insert_realm_key(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    key: &RealmKey,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO realm_keys (kid, realm_id, alg, private_key, active, publish_until, \
+         created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&key.kid)
+    .bind(&key.realm_id)
+    .bind(key.alg.as_str())
+    .bind(key.private_key.expose_secret())
+    .bind(key.active)
+    .bind(key.publish_until.map(to_i64))
+    .bind(to_i64(key.created_at))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 const REALM_SELECT: &str =
@@ -337,7 +412,7 @@ const REALM_SELECT: &str =
 const CLIENT_KEY_SELECT: &str =
     "SELECT kid, realm_id, owner_id, alg, public_key, created_at FROM client_keys";
 const CLIENT_SELECT: &str = "SELECT id, realm_id, client_id, secret_hash, enabled, scopes, \
-     default_scopes, grant_types, audience, token_lifetime, created_at FROM clients";
+     default_scopes, grant_types, audience, token_lifetime, not_before, created_at FROM clients";
 
 fn realm_from_row(row: &SqliteRow) -> StoreResult<Realm> {
     Ok(Realm {
@@ -358,6 +433,9 @@ fn key_from_row(row: &SqliteRow) -> StoreResult<RealmKey> {
         alg: parse_alg(row.try_get("alg")?)?,
         private_key: SecretBox::new(private_key.into_boxed_slice()),
         active: row.try_get("active")?,
+        publish_until: row
+            .try_get::<Option<i64>, _>("publish_until")?
+            .map(from_i64),
         created_at: from_i64(row.try_get("created_at")?),
     })
 }
@@ -374,6 +452,7 @@ fn client_from_row(row: &SqliteRow) -> StoreResult<Client> {
         grant_types: from_json(row.try_get("grant_types")?)?,
         audience: from_json(row.try_get("audience")?)?,
         token_lifetime: row.try_get("token_lifetime")?,
+        not_before: from_i64(row.try_get("not_before")?),
         created_at: from_i64(row.try_get("created_at")?),
     })
 }

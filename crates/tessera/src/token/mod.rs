@@ -1,7 +1,5 @@
 //! Access tokens: their claims (shaped like Keycloak's service-account tokens) and JWT signing.
 
-pub mod jws;
-
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use serde::{Serialize, Serializer};
 

@@ -16,17 +16,21 @@ use std::{
 
 use serde_json::Value;
 use tempfile::TempDir;
-use tessera::{clock::SystemClock, server, store};
+use tessera::{
+    clock::{Clock, SystemClock},
+    server, store,
+};
 use tokio::sync::oneshot;
 
 pub use process::ServerProcess;
 
-/// What `tessera serve` flags would set.
+/// What `tessera serve` flags would set, and the server's clock.
 pub struct Setup {
     /// `--public-url`; `None` derives it from the bound address.
     pub public_url: Option<String>,
     /// `--frontier-realm`.
     pub frontier_realm: Option<String>,
+    pub clock: Arc<ManualClock>,
 }
 
 impl Default for Setup {
@@ -34,7 +38,33 @@ impl Default for Setup {
         Setup {
             public_url: None,
             frontier_realm: Some("prod".into()),
+            clock: ManualClock::new(),
         }
+    }
+}
+
+/// The wall clock shifted by an offset tests move, so expiry is tested without sleeping.
+#[derive(Default)]
+pub struct ManualClock {
+    offset: std::sync::atomic::AtomicI64,
+}
+
+impl ManualClock {
+    pub fn new() -> Arc<Self> {
+        Arc::new(ManualClock::default())
+    }
+
+    /// Moves the clock by `secs` (negative: back).
+    pub fn advance(&self, secs: i64) {
+        self.offset
+            .fetch_add(secs, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> u64 {
+        let offset = self.offset.load(std::sync::atomic::Ordering::SeqCst);
+        SystemClock.now().saturating_add_signed(offset)
     }
 }
 
@@ -44,6 +74,8 @@ pub struct TestServer {
     pub address: SocketAddr,
     pub database_url: String,
     pub http: reqwest::Client,
+    /// The server's clock.
+    pub clock: Arc<ManualClock>,
     dir: TempDir,
     shutdown: Option<oneshot::Sender<()>>,
     thread: Option<thread::JoinHandle<()>>,
@@ -71,7 +103,9 @@ impl TestServer {
         let Setup {
             public_url,
             frontier_realm,
+            clock,
         } = setup;
+        let server_clock = Arc::clone(&clock);
         let thread = thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
@@ -87,8 +121,10 @@ impl TestServer {
                 let mut options =
                     server::Options::new(public_url.unwrap_or_else(|| format!("http://{address}")));
                 options.frontier_realm = frontier_realm;
+                // Expiry is observable without waiting a minute.
+                options.purge_interval = Duration::from_millis(200);
                 ready_tx.send(address).expect("ready");
-                server::serve(listener, store, Arc::new(SystemClock), options, async {
+                server::serve(listener, store, server_clock, options, async {
                     let _ = shutdown_rx.await;
                 })
                 .await
@@ -103,6 +139,7 @@ impl TestServer {
             address,
             database_url,
             http: http_client(),
+            clock,
             dir,
             shutdown: Some(shutdown_tx),
             thread: Some(thread),

@@ -10,7 +10,7 @@ use aws_lc_rs::{
 };
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 
-use super::{JwkParams, SigningAlg, pem};
+use crate::{JwkParams, SigningAlg, pem};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PublicKeyError {
@@ -79,7 +79,7 @@ impl VerifyingKey {
         }
     }
 
-    fn from_jwk(
+    pub fn from_jwk(
         jwk: &serde_json::Value,
         expected: Option<SigningAlg>,
     ) -> Result<Self, PublicKeyError> {
