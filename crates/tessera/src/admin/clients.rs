@@ -58,6 +58,39 @@ pub async fn create_client(
     new: NewClient,
     secret: SecretSource,
 ) -> Result<Option<SecretString>, AdminError> {
+    let (client, shown) = build_client(hasher, clock, realm, new, secret)?;
+    store.create_client(&client).await?;
+    Ok(shown)
+}
+
+/// Creates many clients with generated secrets at once (one transaction); returns the secrets
+/// in order.
+pub async fn create_clients(
+    store: &dyn Store,
+    hasher: &SecretHasher,
+    clock: &dyn Clock,
+    realm: &Realm,
+    new: Vec<NewClient>,
+) -> Result<Vec<SecretString>, AdminError> {
+    let mut clients = Vec::with_capacity(new.len());
+    let mut secrets = Vec::with_capacity(new.len());
+    for new in new {
+        let (client, shown) = build_client(hasher, clock, realm, new, SecretSource::Generate)?;
+        clients.push(client);
+        secrets.extend(shown);
+    }
+    store.import_clients(&clients).await?;
+    Ok(secrets)
+}
+
+/// A validated client record, and its secret if one was generated.
+fn build_client(
+    hasher: &SecretHasher,
+    clock: &dyn Clock,
+    realm: &Realm,
+    new: NewClient,
+    secret: SecretSource,
+) -> Result<(Client, Option<SecretString>), AdminError> {
     check_client_id(&new.client_id)?;
     check_lifetime(new.token_lifetime)?;
     for pattern in &new.scopes {
@@ -93,8 +126,7 @@ pub async fn create_client(
         not_before: 0,
         created_at: clock.now(),
     };
-    store.create_client(&client).await?;
-    Ok(shown)
+    Ok((client, shown))
 }
 
 /// Replaces a client's secret; the old one stops working at once.

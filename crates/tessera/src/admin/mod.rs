@@ -7,7 +7,8 @@ mod realms;
 
 pub use client_keys::{GeneratedKey, add_client_key, create_client_key};
 pub use clients::{
-    NewClient, SecretSource, create_client, find_client, revoke_client_tokens, rotate_secret,
+    NewClient, SecretSource, create_client, create_clients, find_client, revoke_client_tokens,
+    rotate_secret,
 };
 pub use realms::{
     NewRealm, RealmChanges, create_realm, find_realm, rotate_realm_key, update_realm,

@@ -92,7 +92,7 @@ pub fn router(state: AppState) -> Router {
                 .on_response(middleware::on_response),
         )
         .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(SetRequestIdLayer::x_request_id(middleware::RandomRequestId))
+        .layer(SetRequestIdLayer::x_request_id(middleware::RequestIds))
         .with_state(state)
 }
 

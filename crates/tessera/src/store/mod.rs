@@ -54,6 +54,8 @@ pub trait Store: Send + Sync + 'static {
     async fn realm(&self, name: &str) -> StoreResult<Option<Realm>>;
 
     async fn create_client(&self, client: &Client) -> StoreResult<()>;
+    /// Creates many clients in one transaction (all or none).
+    async fn import_clients(&self, clients: &[Client]) -> StoreResult<()>;
     async fn clients(&self, realm_id: &str) -> StoreResult<Vec<Client>>;
     async fn client(&self, realm_id: &str, client_id: &str) -> StoreResult<Option<Client>>;
     async fn set_client_enabled(

@@ -20,6 +20,10 @@ const HASH_KEY_SETTING: &str = "secret_hash_key";
 
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// Used assertion ids are written on the token path; this connection skips the fsync per
+    /// commit (WAL still survives a crash of the process, only an OS crash could lose the last
+    /// few, and they expire within minutes anyway).
+    jti_pool: SqlitePool,
 }
 
 impl SqliteStore {
@@ -34,7 +38,7 @@ impl SqliteStore {
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await?;
         let migrator = sqlx::migrate!("./migrations/sqlite");
         // Two processes migrating a new file at once: the loser fails on the winner's tables
@@ -42,7 +46,11 @@ impl SqliteStore {
         if migrator.run(&pool).await.is_err() {
             migrator.run(&pool).await?;
         }
-        Ok(SqliteStore { pool })
+        let jti_pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.synchronous(SqliteSynchronous::Normal))
+            .await?;
+        Ok(SqliteStore { pool, jti_pool })
     }
 }
 
@@ -196,26 +204,15 @@ impl Store for SqliteStore {
     }
 
     async fn create_client(&self, client: &Client) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO clients (id, realm_id, client_id, secret_hash, enabled, scopes, \
-             default_scopes, grant_types, audience, token_lifetime, not_before, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&client.id)
-        .bind(&client.realm_id)
-        .bind(&client.client_id)
-        .bind(client.secret_hash.as_deref().unwrap_or_default())
-        .bind(client.enabled)
-        .bind(to_json(&client.scopes)?)
-        .bind(to_json(&client.default_scopes)?)
-        .bind(to_json(&client.grant_types)?)
-        .bind(to_json(&client.audience)?)
-        .bind(client.token_lifetime)
-        .bind(to_i64(client.not_before))
-        .bind(to_i64(client.created_at))
-        .execute(&self.pool)
-        .await
-        .map_err(|e| conflict(e, format!("client '{}'", client.client_id)))?;
+        insert_client(&self.pool, client).await
+    }
+
+    async fn import_clients(&self, clients: &[Client]) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        for client in clients {
+            insert_client(&mut *tx, client).await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 
@@ -367,7 +364,7 @@ impl Store for SqliteStore {
         .bind(owner_id)
         .bind(jti)
         .bind(to_i64(expires_at))
-        .execute(&self.pool)
+        .execute(&self.jti_pool)
         .await?;
         Ok(result.rows_affected() == 1)
     }
@@ -385,6 +382,33 @@ impl Store for SqliteStore {
         }
         Ok(())
     }
+}
+
+async fn insert_client<'e>(
+    executor: impl sqlx::SqliteExecutor<'e>,
+    client: &Client,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO clients (id, realm_id, client_id, secret_hash, enabled, scopes, \
+         default_scopes, grant_types, audience, token_lifetime, not_before, created_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&client.id)
+    .bind(&client.realm_id)
+    .bind(&client.client_id)
+    .bind(client.secret_hash.as_deref().unwrap_or_default())
+    .bind(client.enabled)
+    .bind(to_json(&client.scopes)?)
+    .bind(to_json(&client.default_scopes)?)
+    .bind(to_json(&client.grant_types)?)
+    .bind(to_json(&client.audience)?)
+    .bind(client.token_lifetime)
+    .bind(to_i64(client.not_before))
+    .bind(to_i64(client.created_at))
+    .execute(executor)
+    .await
+    .map_err(|e| conflict(e, format!("client '{}'", client.client_id)))?;
+    Ok(())
 }
 
 async fn insert_realm_key(
