@@ -31,13 +31,20 @@ pub struct JwsHeader {
     crit: Option<serde_json::Value>,
 }
 
-/// A parsed but not yet verified JWS.
-#[derive(Debug)]
+/// A parsed but not yet verified JWS. `Debug` shows only the header.
 pub struct Jws<'a> {
     pub header: JwsHeader,
     pub payload: Vec<u8>,
     signing_input: &'a str,
     signature: Vec<u8>,
+}
+
+impl std::fmt::Debug for Jws<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Jws")
+            .field("header", &self.header)
+            .finish_non_exhaustive()
+    }
 }
 
 impl<'a> Jws<'a> {
@@ -70,8 +77,15 @@ impl<'a> Jws<'a> {
     pub fn verify(&self, key: &VerifyingKey) -> Result<(), JwsError> {
         let expected = key.alg().as_str();
         if self.header.alg != expected {
+            // The name comes from the sender: shown only if it looks like an algorithm name.
+            let plausible = self.header.alg.len() <= 16
+                && self.header.alg.bytes().all(|b| b.is_ascii_alphanumeric());
             return Err(JwsError::AlgorithmMismatch {
-                found: self.header.alg.clone(),
+                found: if plausible {
+                    self.header.alg.clone()
+                } else {
+                    "another algorithm".into()
+                },
                 expected,
             });
         }

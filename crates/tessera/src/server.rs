@@ -9,7 +9,10 @@ use crate::{
     http::{self, AppState},
     oauth::TokenService,
     secret::SecretHasher,
-    store::{self, Store, StoreError, cache::Cache},
+    store::{
+        self, Store, StoreError,
+        cache::{Cache, Urls},
+    },
 };
 
 /// What a server needs besides its listener, store and clock.
@@ -58,8 +61,11 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
     let hasher = SecretHasher::new(&store.secret_hash_key().await?);
-    let public_url = options.public_url.trim_end_matches('/').to_owned();
-    let cache = Arc::new(Cache::load(Arc::clone(&store), public_url).await?);
+    let urls = Urls {
+        public_url: options.public_url.trim_end_matches('/').to_owned(),
+        frontier_realm: options.frontier_realm.clone(),
+    };
+    let cache = Arc::new(Cache::load(Arc::clone(&store), urls).await?);
     let refresher = tokio::spawn(Arc::clone(&cache).keep_fresh());
     let purger = tokio::spawn(store::purge_periodically(
         Arc::clone(&store),

@@ -2,12 +2,18 @@
 //! parameters are errors (RFC 6749 3.2), empty values count as absent (python-keycloak sends
 //! `username=&password=`).
 
+use std::collections::HashSet;
+
 use percent_encoding::percent_decode;
+
+/// More parameters than any token request has; beyond it a form is refused.
+pub const MAX_PARAMETERS: usize = 64;
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum FormError {
     Duplicate,
     Encoding,
+    TooManyParameters,
 }
 
 /// Parsed parameters with non-empty values. Not `Debug`: values may be secrets.
@@ -18,18 +24,20 @@ pub struct Form {
 impl Form {
     pub fn parse(body: &[u8]) -> Result<Form, FormError> {
         let mut params: Vec<(String, String)> = Vec::new();
-        let mut names: Vec<String> = Vec::new();
+        let mut names: HashSet<String> = HashSet::new();
         for pair in body.split(|&b| b == b'&').filter(|pair| !pair.is_empty()) {
+            if names.len() == MAX_PARAMETERS {
+                return Err(FormError::TooManyParameters);
+            }
             let (name, value) = match pair.iter().position(|&b| b == b'=') {
                 Some(eq) => (&pair[..eq], &pair[eq + 1..]),
                 None => (pair, &b""[..]),
             };
             let name = decode_component(name).ok_or(FormError::Encoding)?;
             let value = decode_component(value).ok_or(FormError::Encoding)?;
-            if names.contains(&name) {
+            if !names.insert(name.clone()) {
                 return Err(FormError::Duplicate);
             }
-            names.push(name.clone());
             if !value.is_empty() {
                 params.push((name, value));
             }
@@ -76,5 +84,16 @@ mod tests {
         assert_eq!(Form::parse(b"a=1&a=2").err(), Some(FormError::Duplicate));
         assert_eq!(Form::parse(b"a=%FF").err(), Some(FormError::Encoding));
         assert_eq!(Form::parse(b"a=\xff").err(), Some(FormError::Encoding));
+    }
+
+    #[test]
+    fn refuses_floods_of_parameters() {
+        let many: Vec<String> = (0..=MAX_PARAMETERS).map(|n| format!("p{n}=x")).collect();
+        let body = many.join("&");
+        assert_eq!(
+            Form::parse(body.as_bytes()).err(),
+            Some(FormError::TooManyParameters)
+        );
+        assert!(Form::parse(many[..MAX_PARAMETERS].join("&").as_bytes()).is_ok());
     }
 }

@@ -22,6 +22,7 @@ use serde_json::json;
 
 use super::{AppState, basic, form::Form};
 use crate::{
+    keys::Jws,
     oauth::{ClientAuth, Dialect, ErrorCode, GrantType, OAuthError, TokenRequest},
     store::cache::RealmState,
 };
@@ -156,8 +157,9 @@ impl FrontierError {
     }
 }
 
-/// The `AuthToken` request body; both proto and JSON field names are accepted.
-#[derive(Debug, Default, Deserialize)]
+/// The `AuthToken` request body; both proto and JSON field names are accepted. Not `Debug`: it
+/// holds a secret.
+#[derive(Default, Deserialize)]
 struct AuthTokenBody {
     #[serde(default, alias = "grantType")]
     grant_type: Option<String>,
@@ -234,7 +236,7 @@ async fn auth_token(
         },
         Err(error) => {
             if let Some((reason, description)) = &error.reason {
-                tracing::info!(error = reason, %description, "token refused");
+                tracing::info!(error = reason, description = ?description, "token refused");
             }
             error.render(generation)
         }
@@ -368,9 +370,27 @@ fn credentials(
         .map(|(_, token)| token.trim().to_owned())
         .filter(|token| !token.is_empty());
     match bearer {
-        Some(assertion) => Ok((GrantType::JwtBearer, ClientAuth::None, Some(assertion))),
-        None => Err(not_authenticated()),
+        Some(assertion) if usable_bearer_assertion(&assertion) => {
+            Ok((GrantType::JwtBearer, ClientAuth::None, Some(assertion)))
+        }
+        _ => Err(not_authenticated()),
     }
+}
+
+/// Frontier takes an `Authorization: Bearer` JWT as an assertion only if it has a `jti` and an
+/// `exp` (the `jti` is then used once, like any other).
+fn usable_bearer_assertion(token: &str) -> bool {
+    let Ok(jws) = Jws::parse(token) else {
+        return false;
+    };
+    let Ok(claims) = serde_json::from_slice::<serde_json::Value>(&jws.payload) else {
+        return false;
+    };
+    let jti = claims
+        .get("jti")
+        .and_then(|j| j.as_str())
+        .is_some_and(|j| !j.is_empty());
+    jti && claims.get("exp").is_some_and(serde_json::Value::is_number)
 }
 
 /// `GET /.well-known/jwks.json` and `GET /v1beta1/auth/jwks`: the Frontier realm's keys.

@@ -134,6 +134,7 @@ pub fn verify<'r>(
         }
         (client, vec![key])
     };
+    // The error of the last candidate tells why (with one candidate, the only one).
     let mut outcome = Err(AssertionError::NoKey);
     for key in candidates {
         outcome = jws.verify(&key.key).map_err(AssertionError::Jws);
@@ -161,17 +162,16 @@ pub fn verify<'r>(
     if claims.iat.is_some_and(|iat| iat > now + leeway) {
         return Err(AssertionError::IssuedInFuture);
     }
-    if rules.strict {
-        let audience_ok = claims
-            .aud
-            .as_ref()
-            .is_some_and(|aud| aud.contains_any(&realm.assertion_audiences));
-        if !audience_ok {
-            return Err(AssertionError::WrongAudience);
-        }
-        if claims.jti.as_deref().is_none_or(str::is_empty) {
-            return Err(AssertionError::MissingJti);
-        }
+    // Frontier's SDK sends no `aud`; one that is there must still name this server.
+    let audience_ok = match &claims.aud {
+        Some(aud) => aud.contains_any(&realm.assertion_audiences),
+        None => !rules.strict,
+    };
+    if !audience_ok {
+        return Err(AssertionError::WrongAudience);
+    }
+    if rules.strict && claims.jti.as_deref().is_none_or(str::is_empty) {
+        return Err(AssertionError::MissingJti);
     }
     Ok(VerifiedAssertion {
         client,

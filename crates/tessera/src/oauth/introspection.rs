@@ -40,27 +40,30 @@ impl TokenService {
         Ok(response)
     }
 
-    /// RFC 7009: revokes a token the caller was issued. Returns whether a token was revoked;
-    /// an invalid or expired token is no error.
+    /// RFC 7009: revokes a token the caller was issued. Returns the revoked token's id, if one
+    /// was revoked; an invalid or expired token is no error.
     pub async fn revoke(
         &self,
         realm: &RealmState,
         auth: Result<ClientAuth, OAuthError>,
         token: Option<&str>,
-    ) -> Result<bool, OAuthError> {
+    ) -> Result<Option<String>, OAuthError> {
         let caller = self.require_client(realm, auth).await?;
         let token = token.ok_or_else(|| OAuthError::invalid_request("Token not provided"))?;
         let Some(claims) = signed_claims(realm, token) else {
-            return Ok(false);
+            return Ok(None);
         };
-        if str_claim(&claims, "azp") != Some(caller.client_id.as_str()) {
+        // `sub` is the client's internal id: a later client with the same client id is another.
+        if str_claim(&claims, "azp") != Some(caller.client_id.as_str())
+            || str_claim(&claims, "sub") != Some(caller.id.as_str())
+        {
             return Err(OAuthError::invalid_request("Unmatching clients"));
         }
         let (Some(jti), Some(exp)) = (str_claim(&claims, "jti"), u64_claim(&claims, "exp")) else {
-            return Ok(false);
+            return Ok(None);
         };
         if exp <= self.clock.now() {
-            return Ok(false);
+            return Ok(None);
         }
         let revoked = RevokedToken {
             realm_id: realm.realm.id.clone(),
@@ -71,7 +74,7 @@ impl TokenService {
             tracing::error!(%error, "cannot record a revocation");
             OAuthError::server_error()
         })?;
-        Ok(true)
+        Ok(Some(revoked.jti))
     }
 
     async fn require_client<'r>(
@@ -88,7 +91,9 @@ impl TokenService {
     fn active_claims(&self, realm: &RealmState, token: &str) -> Option<Claims> {
         let claims = signed_claims(realm, token)?;
         let client = realm.client(str_claim(&claims, "azp")?)?;
-        let active = client.enabled
+        // A client deleted and created again with the same client id is another client.
+        let active = str_claim(&claims, "sub")? == client.id
+            && client.enabled
             && u64_claim(&claims, "exp")? > self.clock.now()
             && u64_claim(&claims, "iat")? >= client.not_before
             && !realm.is_revoked(str_claim(&claims, "jti")?);

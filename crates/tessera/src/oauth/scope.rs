@@ -7,7 +7,12 @@
 use super::{ErrorCode, OAuthError};
 use crate::store::Client;
 
+use std::collections::HashSet;
+
 pub const OPENID: &str = "openid";
+
+/// More scopes than a client plausibly needs at once; larger requests are refused.
+pub const MAX_REQUESTED: usize = 100;
 
 /// The space-separated scope to grant `client` for the `requested` scope parameter.
 pub fn grant(client: &Client, requested: Option<&str>) -> Result<String, OAuthError> {
@@ -16,10 +21,16 @@ pub fn grant(client: &Client, requested: Option<&str>) -> Result<String, OAuthEr
         .split(' ')
         .filter(|s| !s.is_empty())
         .collect();
+    if requested.len() > MAX_REQUESTED {
+        return Err(OAuthError::new(
+            ErrorCode::InvalidScope,
+            format!("Too many scopes requested (at most {MAX_REQUESTED})"),
+        ));
+    }
     let invalid = || {
         OAuthError::new(
             ErrorCode::InvalidScope,
-            format!("Invalid scopes: {}", requested.join(" ")),
+            format!("Invalid scopes: {}", printable(&requested.join(" "))),
         )
     };
     if requested.iter().any(|scope| !is_valid_token(scope)) {
@@ -30,6 +41,7 @@ pub fn grant(client: &Client, requested: Option<&str>) -> Result<String, OAuthEr
     }
 
     let mut granted: Vec<&str> = Vec::new();
+    let mut seen = HashSet::new();
     let openid = requested.contains(&OPENID).then_some(OPENID);
     let defaults = client.default_scopes.iter().map(String::as_str);
     for scope in openid
@@ -37,11 +49,28 @@ pub fn grant(client: &Client, requested: Option<&str>) -> Result<String, OAuthEr
         .chain(defaults)
         .chain(requested.iter().copied())
     {
-        if !granted.contains(&scope) {
+        if seen.insert(scope) {
             granted.push(scope);
         }
     }
     Ok(granted.join(" "))
+}
+
+/// The request's scope as it may be echoed in an error (and so in a log line): characters a
+/// scope cannot contain become `?`, and it is cut at 200 characters.
+fn printable(scope: &str) -> String {
+    scope
+        .chars()
+        .take(200)
+        .map(|c| {
+            let mut buf = [0; 4];
+            if c == ' ' || is_valid_token(c.encode_utf8(&mut buf)) {
+                c
+            } else {
+                '?'
+            }
+        })
+        .collect()
 }
 
 /// Whether `scope` may be requested by `client`.
@@ -121,9 +150,13 @@ mod tests {
         // A prefix pattern needs something after the prefix.
         assert!(grant(&c, Some("tenant/")).is_err());
         assert!(grant(&c, Some("tenantx")).is_err());
-        // Characters outside RFC 6749's scope-token are refused even if a pattern would match.
+        // Characters outside RFC 6749's scope-token are refused even if a pattern would match,
+        // and not echoed.
         let any = client(&["*"], &[]);
-        assert!(grant(&any, Some("a\"b")).is_err());
+        let err = grant(&any, Some("a\"b\nforged")).unwrap_err();
+        assert_eq!(err.description, "Invalid scopes: a?b?forged");
         assert!(grant(&any, Some("anything")).is_ok());
+        let many: Vec<String> = (0..=MAX_REQUESTED).map(|n| format!("s{n}")).collect();
+        assert!(grant(&any, Some(&many.join(" "))).is_err());
     }
 }

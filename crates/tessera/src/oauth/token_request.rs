@@ -3,7 +3,7 @@
 
 use std::{net::IpAddr, sync::Arc};
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 
 use super::{
     ErrorCode, GrantType, OAuthError,
@@ -44,13 +44,13 @@ pub enum ClientAuth {
     Assertion {
         client_id: Option<String>,
         assertion_type: Option<String>,
-        assertion: String,
+        assertion: SecretString,
     },
 }
 
 /// A token request as the adapters hand it over. Client-auth extraction may have failed already;
 /// that failure is reported in its place in the order of checks (after the grant type).
-#[derive(Debug)]
+/// `Debug` leaves the assertion out.
 pub struct TokenRequest<'a> {
     pub grant_type: Option<&'a str>,
     pub client_auth: Result<ClientAuth, OAuthError>,
@@ -59,6 +59,19 @@ pub struct TokenRequest<'a> {
     pub scope: Option<&'a str>,
     pub client_address: IpAddr,
     pub dialect: Dialect,
+}
+
+impl std::fmt::Debug for TokenRequest<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenRequest")
+            .field("grant_type", &self.grant_type)
+            .field("client_auth", &self.client_auth)
+            .field("assertion", &self.assertion.map(|_| "[REDACTED]"))
+            .field("scope", &self.scope)
+            .field("client_address", &self.client_address)
+            .field("dialect", &self.dialect)
+            .finish()
+    }
 }
 
 /// A minted access token.
@@ -117,8 +130,14 @@ impl TokenService {
                 OAuthError::new(ErrorCode::UnsupportedGrantType, "Unsupported grant_type")
             })?,
         };
+        let client_auth = match (grant, request.client_auth?) {
+            // Client authentication is optional with this grant (RFC 7523 2.1), and many
+            // libraries send a bare client_id along.
+            (GrantType::JwtBearer, ClientAuth::Secret { secret: None, .. }) => ClientAuth::None,
+            (_, auth) => auth,
+        };
         let authenticated = self
-            .authenticate(realm, request.client_auth?, request.dialect)
+            .authenticate(realm, client_auth, request.dialect)
             .await?;
         let client = match grant {
             GrantType::ClientCredentials => authenticated.ok_or_else(|| {
@@ -191,16 +210,16 @@ impl TokenService {
                             "Parameter client_assertion_type is missing",
                         ));
                     }
-                    Some(other) => {
+                    Some(_) => {
                         return Err(OAuthError::invalid_client(format!(
-                            "Parameter client_assertion_type has value '{other}' but expected is '{CLIENT_ASSERTION_TYPE}'"
+                            "Parameter client_assertion_type must be '{CLIENT_ASSERTION_TYPE}'"
                         )));
                     }
                 }
                 let client = self
                     .verify_assertion(
                         realm,
-                        &assertion,
+                        assertion.expose_secret(),
                         client_id.as_deref(),
                         dialect,
                         ErrorCode::InvalidClient,

@@ -3,7 +3,7 @@
 
 use std::{
     collections::{HashMap, HashSet},
-    sync::Arc,
+    sync::{Arc, RwLock},
     time::Duration,
 };
 
@@ -30,10 +30,13 @@ pub struct RealmState {
     pub assertion_audiences: Vec<String>,
     clients: HashMap<String, Arc<Client>>,
     client_keys: HashMap<String, Arc<RegisteredKey>>,
+    /// The same keys by their owner's `Client::id`.
+    keys_by_owner: HashMap<String, Vec<Arc<RegisteredKey>>>,
     /// Every published signing key by kid (the active one and rotated-out ones).
     token_keys: HashMap<String, Arc<SigningKey>>,
-    /// Ids of revoked tokens not yet expired.
-    revoked: HashSet<String>,
+    /// Ids of revoked tokens not yet expired. Revocations on this instance are added at once;
+    /// others arrive with the next reload.
+    revoked: RwLock<HashSet<String>>,
 }
 
 impl RealmState {
@@ -52,14 +55,18 @@ impl RealmState {
     }
 
     pub fn is_revoked(&self, jti: &str) -> bool {
-        self.revoked.contains(jti)
+        match self.revoked.read() {
+            Ok(revoked) => revoked.contains(jti),
+            Err(poisoned) => poisoned.into_inner().contains(jti),
+        }
     }
 
     /// The keys of the client with `Client::id` `owner_id`.
-    pub fn keys_of<'a>(&'a self, owner_id: &'a str) -> impl Iterator<Item = &'a RegisteredKey> {
-        self.client_keys
-            .values()
-            .filter(move |key| key.owner_id == owner_id)
+    pub fn keys_of(&self, owner_id: &str) -> impl Iterator<Item = &RegisteredKey> {
+        self.keys_by_owner
+            .get(owner_id)
+            .into_iter()
+            .flatten()
             .map(Arc::as_ref)
     }
 }
@@ -92,7 +99,7 @@ impl Directory {
         self.realms.get(name)
     }
 
-    fn build(contents: Contents, public_url: &str, previous: &Directory) -> Directory {
+    fn build(contents: Contents, urls: &Urls, previous: &Directory) -> Directory {
         let mut keys = HashMap::new();
         let mut realm_keys: HashMap<&str, Vec<PublishedKey>> = HashMap::new();
         for key in &contents.keys {
@@ -191,25 +198,29 @@ impl Directory {
             let jwks = JwkSet {
                 keys: keys.iter().map(|k| k.key.public_jwk().clone()).collect(),
             };
-            let issuer = format!("{public_url}/realms/{}", realm.name);
+            let issuer = format!("{}/realms/{}", urls.public_url, realm.name);
+            let mut assertion_audiences = vec![
+                format!("{issuer}/protocol/openid-connect/token"),
+                format!("{issuer}/protocol/openid-connect/token/introspect"),
+                format!("{issuer}/protocol/openid-connect/revoke"),
+                issuer.clone(),
+            ];
+            if urls.frontier_realm.as_deref() == Some(realm.name.as_str()) {
+                assertion_audiences.push(format!("{}/v1beta1/auth/token", urls.public_url));
+            }
             let state = RealmState {
-                assertion_audiences: vec![
-                    format!("{issuer}/protocol/openid-connect/token"),
-                    format!("{issuer}/protocol/openid-connect/token/introspect"),
-                    format!("{issuer}/protocol/openid-connect/revoke"),
-                    format!("{public_url}/v1beta1/auth/token"),
-                    issuer.clone(),
-                ],
+                assertion_audiences,
                 issuer,
                 signing_key,
                 jwks: Bytes::from(serde_json::to_vec(&jwks).unwrap_or_default()),
                 clients: clients.remove(realm.id.as_str()).unwrap_or_default(),
+                keys_by_owner: by_owner(client_keys.get(realm.id.as_str())),
                 client_keys: client_keys.remove(realm.id.as_str()).unwrap_or_default(),
                 token_keys: keys
                     .iter()
                     .map(|k| (k.key.kid().to_owned(), Arc::clone(&k.key)))
                     .collect(),
-                revoked: revoked.remove(realm.id.as_str()).unwrap_or_default(),
+                revoked: RwLock::new(revoked.remove(realm.id.as_str()).unwrap_or_default()),
                 realm,
             };
             realms.insert(state.realm.name.clone(), Arc::new(state));
@@ -223,6 +234,19 @@ impl Directory {
     }
 }
 
+fn by_owner(
+    keys: Option<&HashMap<String, Arc<RegisteredKey>>>,
+) -> HashMap<String, Vec<Arc<RegisteredKey>>> {
+    let mut by_owner: HashMap<String, Vec<Arc<RegisteredKey>>> = HashMap::new();
+    for key in keys.into_iter().flat_map(HashMap::values) {
+        by_owner
+            .entry(key.owner_id.clone())
+            .or_default()
+            .push(Arc::clone(key));
+    }
+    by_owner
+}
+
 /// A realm key while a directory is built.
 struct PublishedKey {
     active: bool,
@@ -230,20 +254,32 @@ struct PublishedKey {
     key: Arc<SigningKey>,
 }
 
+/// Where the realms are served, which issuers and accepted audiences derive from.
+#[derive(Debug, Clone)]
+pub struct Urls {
+    /// Without a trailing slash.
+    pub public_url: String,
+    /// The realm the Frontier endpoints serve, if any.
+    pub frontier_realm: Option<String>,
+}
+
 pub struct Cache {
     store: Arc<dyn Store>,
-    public_url: String,
+    urls: Urls,
     current: ArcSwap<Directory>,
+    /// Held while reloading, so reloads neither overlap nor go back in time.
+    reloading: tokio::sync::Mutex<()>,
 }
 
 impl Cache {
-    /// Loads everything from `store`. `public_url` has no trailing slash.
-    pub async fn load(store: Arc<dyn Store>, public_url: String) -> StoreResult<Cache> {
-        let directory = Directory::build(store.load().await?, &public_url, &Directory::default());
+    /// Loads everything from `store`.
+    pub async fn load(store: Arc<dyn Store>, urls: Urls) -> StoreResult<Cache> {
+        let directory = Directory::build(store.load().await?, &urls, &Directory::default());
         Ok(Cache {
             store,
-            public_url,
+            urls,
             current: ArcSwap::from_pointee(directory),
+            reloading: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -253,15 +289,29 @@ impl Cache {
 
     /// Reloads if the store changed since the last load. Returns whether it did.
     pub async fn refresh(&self) -> StoreResult<bool> {
+        let _reloading = self.reloading.lock().await;
         let current = self.current.load_full();
         if self.store.revision().await? == current.revision {
             return Ok(false);
         }
         let contents = self.store.load().await?;
-        let directory = Directory::build(contents, &self.public_url, &current);
+        let directory = Directory::build(contents, &self.urls, &current);
         tracing::info!(revision = directory.revision, "reloaded realms and clients");
         self.current.store(Arc::new(directory));
         Ok(true)
+    }
+
+    /// Makes a revocation this instance just recorded effective at once, without a reload.
+    pub async fn mark_revoked(&self, realm: &str, jti: &str) {
+        // After any reload that may have read the store before the revocation was written.
+        let _reloading = self.reloading.lock().await;
+        if let Some(state) = self.current.load().realm(realm) {
+            let mut revoked = match state.revoked.write() {
+                Ok(revoked) => revoked,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+            revoked.insert(jti.to_owned());
+        }
     }
 
     /// Refreshes every [`REFRESH_INTERVAL`] until the task is dropped or aborted.

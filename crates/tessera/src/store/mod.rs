@@ -1,5 +1,5 @@
-//! Persistence. One `Store` trait, one implementation per database; the token path never calls it
-//! (it reads the in-memory [`cache`]).
+//! Persistence. One `Store` trait, one implementation per database. The token path reads the
+//! in-memory [`cache`]; the only write on it is a used assertion id (single-use `jti`).
 
 pub mod cache;
 mod model;

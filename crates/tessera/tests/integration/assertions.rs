@@ -108,7 +108,7 @@ async fn private_key_jwt_authenticates_client_credentials() {
         (
             "svc",
             "urn:wrong",
-            "Parameter client_assertion_type has value 'urn:wrong' but expected is 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'",
+            "Parameter client_assertion_type must be 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'",
         ),
         (
             "other",
@@ -472,4 +472,82 @@ async fn jwt_bearer_needs_an_assertion_and_a_client_allowed_the_grant() {
         refused.1["error_description"],
         "Client is not allowed to use grant type urn:ietf:params:oauth:grant-type:jwt-bearer"
     );
+}
+
+#[tokio::test]
+async fn a_bare_client_id_beside_a_jwt_bearer_grant_is_no_authentication() {
+    // RFC 7523 makes client authentication optional for the grant; libraries often add client_id.
+    let (server, key, _) = setup().await;
+    let audience = server.token_url("prod");
+    grant_when_ready(&server, || {
+        sign_with(&key, "RS256", &assertion_claims("svc", &audience))
+    })
+    .await;
+    let assertion = sign_with(&key, "RS256", &assertion_claims("svc", &audience));
+    let response = server
+        .http
+        .post(server.token_url("prod"))
+        .form(&[
+            ("grant_type", JWT_BEARER),
+            ("assertion", &assertion),
+            ("client_id", "svc"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+}
+
+#[tokio::test]
+async fn only_the_frontier_realm_accepts_the_frontier_endpoint_as_audience() {
+    // An assertion spent at the Frontier endpoint cannot be replayed in another realm.
+    let (server, _, _) = setup().await;
+    server.create_realm("staging", &[]).await;
+    let secret = server.create_client("staging", "svc", &[]);
+    server.wait_for_client("staging", "svc", &secret).await;
+    let key = create_key(&server, "staging", "svc", "ES256");
+    let frontier_url = format!("{}/v1beta1/auth/token", server.url);
+    let staging_url = format!(
+        "{}/realms/staging/protocol/openid-connect/token",
+        server.url
+    );
+    let post = |assertion: String| {
+        let (server, staging_url) = (&server, staging_url.clone());
+        async move {
+            server
+                .http
+                .post(staging_url)
+                .form(&[
+                    ("grant_type", JWT_BEARER),
+                    ("assertion", assertion.as_str()),
+                ])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let ready = eventually(|| async {
+        let response = post(sign_with(
+            &key,
+            "ES256",
+            &assertion_claims("svc", &staging_url),
+        ))
+        .await;
+        (response.status() == 200).then_some(())
+    })
+    .await;
+    assert!(ready.is_some());
+    let response = post(sign_with(
+        &key,
+        "ES256",
+        &assertion_claims("svc", &frontier_url),
+    ))
+    .await;
+    assert_refused(
+        response,
+        400,
+        "invalid_grant",
+        "assertion aud does not name this server",
+    )
+    .await;
 }

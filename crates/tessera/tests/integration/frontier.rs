@@ -4,8 +4,8 @@ use base64::{Engine, engine::general_purpose::STANDARD};
 use serde_json::{Value, json};
 
 use crate::support::{
-    Setup, TestServer, assertion_claims, create_key, eventually, new_jti, now, sign_with,
-    verify_token,
+    Setup, TestServer, assertion_claims, create_key, eventually, jwt_parts, new_jti, now,
+    sign_with, verify_token,
 };
 
 const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
@@ -180,10 +180,26 @@ async fn frontier_made_assertions_are_accepted_in_the_body_or_as_bearer() {
         .await;
         assert_eq!(claims["azp"], "svc");
 
-        let bearer = format!("Bearer {}", frontier_assertion(&key, alg));
+        // As a Bearer header, Frontier requires a jti (used once) and an exp.
+        let mut claims = jwt_parts(&frontier_assertion(&key, alg)).1;
+        claims["jti"] = new_jti().into();
+        let bearer = format!("Bearer {}", sign_with(&key, alg, &claims));
+        let (status, _, _) = call(
+            &server,
+            &gateway(&server),
+            Some(bearer.clone()),
+            None,
+            "{}".into(),
+        )
+        .await;
+        assert_eq!(status, 200);
         let (status, _, _) =
             call(&server, &gateway(&server), Some(bearer), None, "{}".into()).await;
-        assert_eq!(status, 200);
+        assert_eq!(status, 401, "replayed");
+        let no_jti = format!("Bearer {}", frontier_assertion(&key, alg));
+        let (status, _, _) =
+            call(&server, &gateway(&server), Some(no_jti), None, "{}".into()).await;
+        assert_eq!(status, 401);
     }
 }
 
@@ -212,6 +228,11 @@ async fn lenient_rules_still_require_a_near_exp_and_a_fresh_jti() {
     };
     for (case, assertion, reason) in [
         ("no exp", with(json!({})), "assertion has no exp"),
+        (
+            "aud of another server",
+            with(json!({"exp": now() + 60, "aud": "https://elsewhere.example/token"})),
+            "assertion aud does not name this server",
+        ),
         (
             "expired",
             with(json!({"exp": now() - 120})),

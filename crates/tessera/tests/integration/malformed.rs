@@ -62,6 +62,16 @@ async fn malformed_bodies_are_invalid_request() {
         let body = assert_error(response, 400, "invalid_request").await;
         assert_eq!(body["error_description"], description);
     }
+    // Thousands of parameters are refused at once (the check is linear, not quadratic).
+    let flood: Vec<String> = (0..5_000).map(|n| format!("p{n}")).collect();
+    let body = assert_error(
+        server.token_raw("prod", FORM, flood.join("&")).await,
+        400,
+        "invalid_request",
+    )
+    .await;
+    assert_eq!(body["error_description"], "Too many parameters");
+
     let mut raw = format!("grant_type=client_credentials&{credentials}&x=").into_bytes();
     raw.extend_from_slice(&[0xff, 0xfe]);
     assert_error(

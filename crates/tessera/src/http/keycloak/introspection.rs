@@ -5,7 +5,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use super::{FormBody, client_auth, no_store, oauth_error};
+use super::{FormBody, basic_challenge, client_auth, no_store, oauth_error};
 use crate::http::{AppState, RealmContext};
 
 /// `POST /realms/{realm}/protocol/openid-connect/token/introspect` (RFC 7662)
@@ -19,7 +19,10 @@ pub async fn introspect(
     let auth = client_auth(&form, authorization);
     let response = match app.tokens.introspect(&realm, auth, form.get("token")).await {
         Ok(answer) => Json(answer).into_response(),
-        Err(error) => oauth_error(&error, authorization.map(|_| realm.realm.name.as_str())),
+        Err(error) => oauth_error(
+            &error,
+            basic_challenge(&form, authorization, &realm.realm.name),
+        ),
     };
     no_store(response)
 }
@@ -35,15 +38,16 @@ pub async fn revoke(
     let auth = client_auth(&form, authorization);
     let response = match app.tokens.revoke(&realm, auth, form.get("token")).await {
         Ok(revoked) => {
-            if revoked {
-                // This instance answers for the revocation at once; others within a second.
-                if let Err(error) = app.cache.refresh().await {
-                    tracing::warn!(%error, "cannot reload after a revocation");
-                }
+            if let Some(jti) = revoked {
+                // In effect here at once; on other instances with their next reload.
+                app.cache.mark_revoked(&realm.realm.name, &jti).await;
             }
             StatusCode::OK.into_response()
         }
-        Err(error) => oauth_error(&error, authorization.map(|_| realm.realm.name.as_str())),
+        Err(error) => oauth_error(
+            &error,
+            basic_challenge(&form, authorization, &realm.realm.name),
+        ),
     };
     no_store(response)
 }

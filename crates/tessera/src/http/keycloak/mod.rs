@@ -55,7 +55,7 @@ fn client_auth(form: &Form, authorization: Option<&HeaderValue>) -> Result<Clien
         return Ok(ClientAuth::Assertion {
             client_id: form.get("client_id").map(str::to_owned),
             assertion_type: form.get("client_assertion_type").map(str::to_owned),
-            assertion: assertion.to_owned(),
+            assertion: SecretString::from(assertion),
         });
     }
     let basic = authorization.map(basic::parse);
@@ -88,6 +88,18 @@ fn client_auth(form: &Form, authorization: Option<&HeaderValue>) -> Result<Clien
     }
 }
 
+/// The realm to name in a `WWW-Authenticate: Basic` challenge, if the client authenticated (or
+/// tried to) with the Authorization header rather than the body (RFC 6749 5.2).
+fn basic_challenge<'r>(
+    form: &Form,
+    authorization: Option<&HeaderValue>,
+    realm: &'r str,
+) -> Option<&'r str> {
+    let body_credentials =
+        form.get("client_secret").is_some() || form.get("client_assertion").is_some();
+    (authorization.is_some() && !body_credentials).then_some(realm)
+}
+
 /// Checks the content type and reads the form; failures are 415, 413 or 400 `invalid_request`.
 fn read_form(
     content_type: Option<&HeaderValue>,
@@ -118,6 +130,7 @@ fn read_form(
         let description = match error {
             FormError::Duplicate => "duplicated parameter",
             FormError::Encoding => "Request body is not valid UTF-8 form encoding",
+            FormError::TooManyParameters => "Too many parameters",
         };
         (StatusCode::BAD_REQUEST, description)
     })

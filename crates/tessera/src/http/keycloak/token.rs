@@ -8,7 +8,7 @@ use axum::{
 };
 use serde::Serialize;
 
-use super::{FormBody, client_auth, no_store, oauth_error};
+use super::{FormBody, basic_challenge, client_auth, no_store, oauth_error};
 use crate::{
     http::{AppState, RealmContext},
     oauth::{Dialect, TokenRequest},
@@ -42,9 +42,12 @@ pub async fn token(
         })
         .into_response(),
         Err(error) => {
-            tracing::info!(error = error.code.as_str(), description = %error.description, "token refused");
-            let challenge = authorization.is_some().then_some(realm.realm.name.as_str());
-            oauth_error(&error, challenge)
+            // Debug formatting escapes what the request put into the description.
+            tracing::info!(error = error.code.as_str(), description = ?error.description, "token refused");
+            oauth_error(
+                &error,
+                basic_challenge(&form, authorization, &realm.realm.name),
+            )
         }
     };
     no_store(response)
