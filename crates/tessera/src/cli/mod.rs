@@ -6,6 +6,7 @@ mod logging;
 mod realm;
 mod serve;
 mod token;
+mod token_get;
 
 use std::{path::PathBuf, process::ExitCode, sync::Arc};
 

@@ -7,6 +7,8 @@ use super::CliError;
 
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {
+    /// Get a token from an issuer, for shell scripts (prints the token, or its claims)
+    Get(super::token_get::GetArgs),
     /// Verify a token as a resource server would: print its claims, or why it is invalid
     Verify {
         /// The issuer URL (its discovery document names the keys); tokens must name it in iss
@@ -25,6 +27,7 @@ pub enum TokenCommand {
 
 pub async fn run(command: TokenCommand) -> Result<(), CliError> {
     match command {
+        TokenCommand::Get(args) => return super::token_get::run(args).await,
         TokenCommand::Verify {
             issuer,
             jwks,

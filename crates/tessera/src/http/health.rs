@@ -1,4 +1,4 @@
-//! Liveness and readiness probes.
+//! Liveness and readiness probes, and metrics.
 
 use std::time::Duration;
 
@@ -30,4 +30,15 @@ pub async fn ready(State(app): State<AppState>) -> impl IntoResponse {
             )
         }
     }
+}
+
+/// Prometheus text format.
+pub async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        app.tokens.metrics.render(),
+    )
 }

@@ -80,6 +80,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1beta1/auth/jwks", get(frontier::jwks))
         .route("/health/live", get(health::live))
         .route("/health/ready", get(health::ready))
+        .route("/metrics", get(health::metrics))
         .fallback(error::endpoint_not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(TimeoutLayer::with_status_code(

@@ -12,6 +12,7 @@ use super::{
 };
 use crate::{
     clock::Clock,
+    metrics::Metrics,
     secret::SecretHasher,
     store::{Client, Store, cache::RealmState},
     token::{self, AccessTokenClaims, DEFAULT_AUDIENCE, DEFAULT_LIFETIME_SECS},
@@ -93,6 +94,7 @@ impl std::fmt::Debug for IssuedToken {
 
 /// Issues, introspects and revokes tokens.
 pub struct TokenService {
+    pub metrics: Metrics,
     hasher: SecretHasher,
     pub(super) clock: Arc<dyn Clock>,
     /// Records used assertion ids and revocations.
@@ -108,6 +110,7 @@ impl TokenService {
         max_assertion_lifetime: u64,
     ) -> Self {
         TokenService {
+            metrics: Metrics::default(),
             hasher,
             clock,
             store,
@@ -116,6 +119,19 @@ impl TokenService {
     }
 
     pub async fn issue(
+        &self,
+        realm: &RealmState,
+        request: TokenRequest<'_>,
+    ) -> Result<IssuedToken, OAuthError> {
+        let issued = self.issue_token(realm, request).await;
+        match &issued {
+            Ok(_) => self.metrics.token_issued(),
+            Err(error) => self.metrics.token_refused(error.code),
+        }
+        issued
+    }
+
+    async fn issue_token(
         &self,
         realm: &RealmState,
         request: TokenRequest<'_>,

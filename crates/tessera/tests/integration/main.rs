@@ -6,6 +6,7 @@ mod support;
 
 mod admin_cli;
 mod assertions;
+mod client;
 mod client_auth;
 mod compat;
 mod discovery;

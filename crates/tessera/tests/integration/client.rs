@@ -1,0 +1,370 @@
+//! tessera-client against the real server: caching, early refresh, single flight, outages,
+//! typed errors, the middleware, and `tessera token get`.
+
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use secrecy::SecretString;
+use serde_json::Value;
+use tessera_client::{BearerAuth, Error, KeyGrant, KeySigner, RetryPolicy, TokenSource};
+
+use crate::support::{TestServer, create_key, jwt_parts};
+
+const ISSUED: &str = "tessera_tokens_issued_total";
+
+fn fast_retries() -> RetryPolicy {
+    RetryPolicy {
+        attempts: 3,
+        base: Duration::from_millis(10),
+        max_delay: Duration::from_millis(100),
+    }
+}
+
+async fn source(server: &TestServer, secret: &str) -> TokenSource {
+    TokenSource::builder("svc")
+        .issuer(server.issuer("prod"))
+        .client_secret(SecretString::from(secret))
+        .retry(fast_retries())
+        .build()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_cached_token_is_served_until_refresh_is_due() {
+    let server = TestServer::start();
+    let secret = server.realm_with_client("prod", &[]).await;
+    let before = server.metric(ISSUED).await;
+    let tokens = source(&server, &secret).await;
+    let first = tokens.token().await.unwrap();
+    let second = tokens.token().await.unwrap();
+    assert_eq!(first.secret(), second.secret());
+    assert_eq!(server.metric(ISSUED).await - before, 1);
+    // The token is a real one.
+    assert_eq!(jwt_parts(first.secret()).1["azp"], "svc");
+}
+
+#[tokio::test]
+async fn a_short_lived_token_is_refreshed_before_it_expires() {
+    let server = TestServer::start();
+    let secret = server
+        .realm_with_client("prod", &["--token-lifetime", "2"])
+        .await;
+    let tokens = source(&server, &secret).await;
+    let first = tokens.token().await.unwrap();
+    // Refresh is due at about half of a 2 s lifetime (never less than that before expiry).
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let second = tokens.token().await.unwrap();
+    assert_ne!(first.secret(), second.secret());
+    assert!(
+        Instant::now() < first.expires_at,
+        "refreshed before the old token expired"
+    );
+}
+
+#[tokio::test]
+async fn a_thousand_callers_at_expiry_cause_one_token_request() {
+    let server = TestServer::start();
+    let secret = server.realm_with_client("prod", &[]).await;
+    let tokens = source(&server, &secret).await;
+    let first = tokens.token().await.unwrap();
+    let before = server.metric(ISSUED).await;
+    tokens.invalidate(&first);
+    let barrier = Arc::new(tokio::sync::Barrier::new(1000));
+    let callers: Vec<_> = (0..1000)
+        .map(|_| {
+            let (tokens, barrier) = (tokens.clone(), Arc::clone(&barrier));
+            tokio::spawn(async move {
+                barrier.wait().await;
+                tokens.token().await.map(|t| t.secret().to_owned())
+            })
+        })
+        .collect();
+    let mut values = Vec::new();
+    for caller in callers {
+        values.push(caller.await.unwrap().unwrap());
+    }
+    assert_eq!(
+        server.metric(ISSUED).await - before,
+        1,
+        "exactly one token request"
+    );
+    assert!(values.iter().all(|v| *v == values[0]));
+    assert_ne!(values[0], first.secret());
+}
+
+#[tokio::test]
+async fn during_an_outage_the_valid_token_is_served_then_a_clear_error() {
+    let mut server = TestServer::start();
+    let secret = server
+        .realm_with_client("prod", &["--token-lifetime", "2"])
+        .await;
+    let tokens = source(&server, &secret).await;
+    let first = tokens.token().await.unwrap();
+    server.stop();
+
+    // Refresh is due but the server is gone: the still-valid token is served.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let during = tokens.token().await.unwrap();
+    assert_eq!(during.secret(), first.secret());
+
+    // Once it has expired: a bounded number of attempts, then the error.
+    tokio::time::sleep(first.expires_at.saturating_duration_since(Instant::now())).await;
+    match tokens.token().await {
+        Err(Error::Unavailable { attempts, last }) => {
+            assert_eq!(attempts, 3);
+            assert!(!last.is_empty());
+        }
+        other => panic!("expected Unavailable, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn invalid_client_and_invalid_scope_are_typed_and_not_retried() {
+    let server = TestServer::start();
+    server
+        .realm_with_client("prod", &["--scope", "orders:read"])
+        .await;
+    let refused = "tessera_token_requests_refused_total{error=\"invalid_client\"}";
+    let before = server.metric(refused).await;
+    let wrong = source(&server, "not-the-secret").await;
+    assert!(matches!(wrong.token().await, Err(Error::InvalidClient(_))));
+    assert_eq!(server.metric(refused).await - before, 1, "one attempt only");
+
+    let secret = server.create_client("prod", "other", &[]);
+    server.wait_for_client("prod", "other", &secret).await;
+    let scoped = TokenSource::builder("other")
+        .issuer(server.issuer("prod"))
+        .client_secret(SecretString::from(secret))
+        .scope("orders:read")
+        .build()
+        .await
+        .unwrap();
+    assert!(matches!(scoped.token().await, Err(Error::InvalidScope(_))));
+}
+
+#[tokio::test]
+async fn overload_answers_are_retried_as_retry_after_says() {
+    // A token endpoint that answers 429 (Retry-After: 1), then 503, then a token.
+    let attempts = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&attempts);
+    let app = axum::Router::new().route(
+        "/token",
+        axum::routing::post(move || {
+            let n = counter.fetch_add(1, Ordering::SeqCst);
+            async move {
+                use axum::response::IntoResponse;
+                match n {
+                    0 => (axum::http::StatusCode::TOO_MANY_REQUESTS, [("retry-after", "1")], "").into_response(),
+                    1 => axum::http::StatusCode::SERVICE_UNAVAILABLE.into_response(),
+                    _ => axum::Json(serde_json::json!({"access_token": "abc", "token_type": "Bearer", "expires_in": 60})).into_response(),
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let tokens = TokenSource::builder("svc")
+        .token_url(format!("http://{address}/token"))
+        .client_secret(SecretString::from("secret"))
+        .retry(RetryPolicy {
+            attempts: 4,
+            base: Duration::from_millis(10),
+            max_delay: Duration::from_secs(5),
+        })
+        .build()
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let token = tokens.token().await.unwrap();
+    assert_eq!(token.secret(), "abc");
+    assert_eq!(attempts.load(Ordering::SeqCst), 3);
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "waited as Retry-After said"
+    );
+}
+
+#[tokio::test]
+async fn the_middleware_refreshes_once_on_a_401() {
+    let server = TestServer::start();
+    let secret = server.realm_with_client("prod", &[]).await;
+    let rs_secret = server.create_client("prod", "rs", &[]);
+    server.wait_for_client("prod", "rs", &rs_secret).await;
+    // A resource server that asks the issuer about every token (online mode).
+    let verifier = tessera_verify::Verifier::builder()
+        .issuer(server.issuer("prod"))
+        .audience("account")
+        .introspection("rs", rs_secret.into(), Duration::ZERO)
+        .build()
+        .await
+        .unwrap();
+    let routes = axum::Router::new()
+        .route(
+            "/whoami",
+            axum::routing::get(|claims: tessera_verify::Claims| async move {
+                claims.client_id().unwrap_or_default().to_owned()
+            }),
+        )
+        .layer(tessera_verify::VerifyLayer::new(verifier));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let rs = format!("http://{}/whoami", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, routes).await });
+
+    let tokens = source(&server, &secret).await;
+    let http = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
+        .with(BearerAuth::new(tokens.clone()))
+        .build();
+    let response = http.get(&rs).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.text().await.unwrap(), "svc");
+
+    // The token is revoked behind the client's back: the next call gets a 401, refreshes, retries.
+    let used = tokens.token().await.unwrap();
+    let revoked = server
+        .http
+        .post(format!(
+            "{}/protocol/openid-connect/revoke",
+            server.issuer("prod")
+        ))
+        .basic_auth("svc", Some(&secret))
+        .form(&[("token", used.secret())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 200);
+    let before = server.metric(ISSUED).await;
+    let response = http.get(&rs).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(server.metric(ISSUED).await - before, 1);
+}
+
+#[tokio::test]
+async fn private_keys_and_frontier_style_requests_work() {
+    let server = TestServer::start();
+    server.realm_with_client("prod", &[]).await;
+    let key = create_key(&server, "prod", "svc", "ES256");
+    let (signer, principal) = KeySigner::from_credentials_json(&key.to_string()).unwrap();
+    assert_eq!(principal.as_deref(), Some("svc"));
+    let tokens = TokenSource::builder("svc")
+        .issuer(server.issuer("prod"))
+        .private_key(signer)
+        .build()
+        .await
+        .unwrap();
+    let token = crate::support::eventually(|| async { tokens.token().await.ok() })
+        .await
+        .expect("private_key_jwt token");
+    assert_eq!(jwt_parts(token.secret()).1["azp"], "svc");
+    // A fresh assertion per request: a second token works too.
+    tokens.invalidate(&token);
+    tokens.token().await.unwrap();
+
+    // Frontier's endpoint: JSON body, jwt-bearer grant, and no expires_in needed.
+    let (signer, _) = KeySigner::from_credentials_json(&key.to_string()).unwrap();
+    let frontier = TokenSource::builder("svc")
+        .token_url(format!("{}/v1beta1/auth/token", server.url))
+        .private_key(signer)
+        .key_grant(KeyGrant::JwtBearer)
+        .json_body()
+        .build()
+        .await
+        .unwrap();
+    let token = frontier.token().await.unwrap();
+    assert!(token.expires_at > Instant::now() + Duration::from_secs(200));
+}
+
+#[tokio::test]
+async fn tessera_token_get_prints_a_token_for_scripts() {
+    let server = TestServer::start();
+    let secret = server.realm_with_client("prod", &[]).await;
+    let secret_file = server.dir().join("secret");
+    std::fs::write(&secret_file, format!("{secret}\n")).unwrap();
+    let issuer = server.issuer("prod");
+    let output = server
+        .cli(&[
+            "token",
+            "get",
+            "--issuer",
+            &issuer,
+            "--client-id",
+            "svc",
+            "--client-secret-file",
+            secret_file.to_str().unwrap(),
+        ])
+        .success();
+    let token = output.stdout().trim().to_owned();
+    assert_eq!(jwt_parts(&token).1["azp"], "svc");
+
+    let decoded: Value = serde_json::from_str(
+        &server
+            .cli(&[
+                "token",
+                "get",
+                "--issuer",
+                &issuer,
+                "--client-id",
+                "svc",
+                "--client-secret-file",
+                secret_file.to_str().unwrap(),
+                "--decode",
+            ])
+            .success()
+            .stdout(),
+    )
+    .unwrap();
+    assert_eq!(decoded["claims"]["azp"], "svc");
+    assert_eq!(decoded["header"]["typ"], "JWT");
+
+    let key = create_key(&server, "prod", "svc", "EdDSA");
+    let key_file = server.dir().join("svc.json");
+    std::fs::write(&key_file, key.to_string()).unwrap();
+    let output = crate::support::eventually(|| async {
+        let output = server.cli(&[
+            "token",
+            "get",
+            "--issuer",
+            &issuer,
+            "--key-file",
+            key_file.to_str().unwrap(),
+        ]);
+        output.0.status.success().then_some(output)
+    })
+    .await
+    .expect("key file accepted");
+    assert_eq!(jwt_parts(output.stdout().trim()).1["azp"], "svc");
+
+    let refused = server
+        .cli(&["token", "get", "--issuer", &issuer, "--client-id", "svc"])
+        .failure();
+    assert!(
+        refused.stderr().contains("TESSERA_CLIENT_SECRET"),
+        "{}",
+        refused.stderr()
+    );
+    let wrong_file = server.dir().join("wrong");
+    std::fs::write(&wrong_file, "nope").unwrap();
+    let refused = server
+        .cli(&[
+            "token",
+            "get",
+            "--issuer",
+            &issuer,
+            "--client-id",
+            "svc",
+            "--client-secret-file",
+            wrong_file.to_str().unwrap(),
+        ])
+        .failure();
+    assert!(
+        refused.stderr().contains("invalid_client"),
+        "{}",
+        refused.stderr()
+    );
+}
