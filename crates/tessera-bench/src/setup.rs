@@ -42,7 +42,9 @@ pub async fn prepare(
     auth: Auth,
 ) -> Result<Credentials, String> {
     let database = format!("sqlite://{}", dir.join("bench.db").display());
-    let store = store::open(&database).await.map_err(|e| e.to_string())?;
+    let store = store::open(&database, store::DatabaseOptions::default())
+        .await
+        .map_err(|e| e.to_string())?;
     let clock = SystemClock;
     let hasher = SecretHasher::new(&store.secret_hash_key().await.map_err(|e| e.to_string())?);
     let new_realm = NewRealm {

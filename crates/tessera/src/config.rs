@@ -19,8 +19,12 @@ pub enum LogFormat {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
-    /// `sqlite://PATH` (the file is created if missing).
+    /// `sqlite://PATH` (the file is created if missing) or `postgres://…`.
     pub database_url: String,
+    /// PostgreSQL connections per process.
+    pub database_pool_size: u32,
+    /// PostgreSQL statements running longer (seconds) are cancelled.
+    pub database_statement_timeout: u64,
     /// Address the HTTP server binds.
     pub listen: SocketAddr,
     /// Base URL clients reach the server at; token issuers derive from it. Default `http://<listen>`.
@@ -38,6 +42,8 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             database_url: "sqlite://tessera.db".into(),
+            database_pool_size: 8,
+            database_statement_timeout: 5,
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             public_url: None,
             log: "info".into(),
@@ -54,6 +60,10 @@ pub struct Overrides {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub database_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_pool_size: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_statement_timeout: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub listen: Option<SocketAddr>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub public_url: Option<String>,
@@ -65,6 +75,17 @@ pub struct Overrides {
     pub frontier_realm: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub assertion_max_lifetime: Option<u64>,
+}
+
+impl Settings {
+    pub fn database_options(&self) -> crate::store::DatabaseOptions {
+        crate::store::DatabaseOptions {
+            pool_size: self.database_pool_size.max(1),
+            statement_timeout: std::time::Duration::from_secs(
+                self.database_statement_timeout.max(1),
+            ),
+        }
+    }
 }
 
 pub fn load(file: Option<&Path>, overrides: Overrides) -> Result<Settings, Box<figment::Error>> {

@@ -8,7 +8,7 @@ use std::{
 
 use crate::oauth::ErrorCode;
 
-const CODES: [ErrorCode; 7] = [
+const CODES: [ErrorCode; 8] = [
     ErrorCode::InvalidRequest,
     ErrorCode::InvalidClient,
     ErrorCode::InvalidGrant,
@@ -16,6 +16,7 @@ const CODES: [ErrorCode; 7] = [
     ErrorCode::UnsupportedGrantType,
     ErrorCode::InvalidScope,
     ErrorCode::ServerError,
+    ErrorCode::TemporarilyUnavailable,
 ];
 
 #[derive(Debug, Default)]
@@ -35,7 +36,8 @@ impl Metrics {
         }
     }
 
-    pub fn render(&self) -> String {
+    /// The token counters and the store's `operations` counts.
+    pub fn render(&self, operations: &[(&'static str, u64)]) -> String {
         let mut text = String::new();
         let _ = writeln!(
             text,
@@ -58,6 +60,17 @@ impl Metrics {
                 "tessera_token_requests_refused_total{{error=\"{}\"}} {}",
                 code.as_str(),
                 count.load(Ordering::Relaxed)
+            );
+        }
+        let _ = writeln!(
+            text,
+            "# HELP tessera_database_operations_total Store operations run, by operation."
+        );
+        let _ = writeln!(text, "# TYPE tessera_database_operations_total counter");
+        for (operation, count) in operations {
+            let _ = writeln!(
+                text,
+                "tessera_database_operations_total{{operation=\"{operation}\"}} {count}"
             );
         }
         text

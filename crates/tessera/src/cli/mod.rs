@@ -35,6 +35,22 @@ struct Cli {
         value_name = "URL"
     )]
     database_url: Option<String>,
+    /// PostgreSQL connections per process [default: 8]
+    #[arg(
+        long,
+        global = true,
+        env = "TESSERA_DATABASE_POOL_SIZE",
+        value_name = "N"
+    )]
+    database_pool_size: Option<u32>,
+    /// Cancel PostgreSQL statements running longer than this [default: 5]
+    #[arg(
+        long,
+        global = true,
+        env = "TESSERA_DATABASE_STATEMENT_TIMEOUT",
+        value_name = "SECS"
+    )]
+    database_statement_timeout: Option<u64>,
     /// TOML file with settings (flags and TESSERA_* variables take precedence)
     #[arg(long, global = true, env = "TESSERA_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
@@ -103,6 +119,8 @@ pub fn main() -> ExitCode {
 async fn run(cli: Cli) -> Result<(), CliError> {
     let mut overrides = Overrides {
         database_url: cli.database_url,
+        database_pool_size: cli.database_pool_size,
+        database_statement_timeout: cli.database_statement_timeout,
         ..Overrides::default()
     };
     match cli.command {
@@ -133,7 +151,7 @@ struct Admin {
 
 impl Admin {
     async fn open(settings: &Settings) -> Result<Admin, CliError> {
-        let store = store::open(&settings.database_url).await?;
+        let store = store::open(&settings.database_url, settings.database_options()).await?;
         let hasher = SecretHasher::new(&store.secret_hash_key().await?);
         Ok(Admin {
             store,

@@ -57,7 +57,7 @@ impl ServeArgs {
 }
 
 pub async fn run(mut settings: Settings, dev: bool) -> Result<(), CliError> {
-    let store = store::open(&settings.database_url).await?;
+    let store = store::open(&settings.database_url, settings.database_options()).await?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let dev_secret = if dev {
         settings

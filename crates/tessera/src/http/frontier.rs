@@ -41,6 +41,7 @@ enum Code {
     NotFound,
     PermissionDenied,
     Internal,
+    Unavailable,
     Unauthenticated,
 }
 
@@ -51,6 +52,7 @@ impl Code {
             Code::NotFound => 5,
             Code::PermissionDenied => 7,
             Code::Internal => 13,
+            Code::Unavailable => 14,
             Code::Unauthenticated => 16,
         }
     }
@@ -61,6 +63,7 @@ impl Code {
             Code::NotFound => "not_found",
             Code::PermissionDenied => "permission_denied",
             Code::Internal => "internal",
+            Code::Unavailable => "unavailable",
             Code::Unauthenticated => "unauthenticated",
         }
     }
@@ -72,6 +75,7 @@ impl Code {
             Code::NotFound => StatusCode::NOT_FOUND,
             Code::PermissionDenied => StatusCode::FORBIDDEN,
             Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            Code::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Code::Unauthenticated => StatusCode::UNAUTHORIZED,
         }
     }
@@ -105,6 +109,7 @@ impl FrontierError {
             }
             ErrorCode::UnauthorizedClient => (Code::PermissionDenied, "not authorized".into()),
             ErrorCode::ServerError => (Code::Internal, "internal server error".into()),
+            ErrorCode::TemporarilyUnavailable => (Code::Unavailable, error.description),
             ErrorCode::InvalidRequest
             | ErrorCode::InvalidScope
             | ErrorCode::UnsupportedGrantType => (Code::InvalidArgument, error.description),

@@ -10,6 +10,8 @@ pub enum ErrorCode {
     UnsupportedGrantType,
     InvalidScope,
     ServerError,
+    /// RFC 6749 4.1.2.1 / RFC 7009 2.2.1: a dependency (the database) is away; try later.
+    TemporarilyUnavailable,
 }
 
 impl ErrorCode {
@@ -22,6 +24,7 @@ impl ErrorCode {
             ErrorCode::UnsupportedGrantType => "unsupported_grant_type",
             ErrorCode::InvalidScope => "invalid_scope",
             ErrorCode::ServerError => "server_error",
+            ErrorCode::TemporarilyUnavailable => "temporarily_unavailable",
         }
     }
 }
@@ -58,5 +61,17 @@ impl OAuthError {
 
     pub fn server_error() -> Self {
         Self::new(ErrorCode::ServerError, "Internal server error")
+    }
+
+    /// For a failed write: the database being away is temporary, anything else is ours.
+    pub fn from_store(error: &crate::store::StoreError, doing: &str) -> Self {
+        tracing::error!(%error, "cannot {doing}");
+        match error {
+            crate::store::StoreError::Unavailable(_) => Self::new(
+                ErrorCode::TemporarilyUnavailable,
+                format!("Cannot {doing} now; try again shortly"),
+            ),
+            _ => Self::server_error(),
+        }
     }
 }

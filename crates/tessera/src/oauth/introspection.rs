@@ -70,10 +70,10 @@ impl TokenService {
             jti: jti.to_owned(),
             expires_at: exp,
         };
-        self.store.revoke_token(&revoked).await.map_err(|error| {
-            tracing::error!(%error, "cannot record a revocation");
-            OAuthError::server_error()
-        })?;
+        self.store
+            .revoke_token(&revoked)
+            .await
+            .map_err(|error| OAuthError::from_store(&error, "record the revocation"))?;
         Ok(Some(revoked.jti))
     }
 

@@ -14,7 +14,7 @@ use crate::{
     clock::Clock,
     metrics::Metrics,
     secret::SecretHasher,
-    store::{Client, Store, cache::RealmState},
+    store::{Client, Store, StoreError, cache::RealmState},
     token::{self, AccessTokenClaims, DEFAULT_AUDIENCE, DEFAULT_LIFETIME_SECS},
 };
 
@@ -100,6 +100,7 @@ pub struct TokenService {
     /// Records used assertion ids and revocations.
     pub(super) store: Arc<dyn Store>,
     max_assertion_lifetime: u64,
+    local_jtis: LocalJtis,
 }
 
 impl TokenService {
@@ -115,6 +116,7 @@ impl TokenService {
             clock,
             store,
             max_assertion_lifetime,
+            local_jtis: LocalJtis::default(),
         }
     }
 
@@ -264,24 +266,40 @@ impl TokenService {
         let verified = assertion::verify(realm, assertion, client_id, rules)
             .map_err(|e| OAuthError::new(code, e.to_string()))?;
         if let Some(jti) = &verified.jti {
-            let fresh = self
-                .store
-                .register_jti(
-                    &realm.realm.id,
-                    &verified.client.id,
-                    jti,
-                    verified.expires_at,
-                )
-                .await
-                .map_err(|error| {
-                    tracing::error!(%error, "cannot record an assertion id");
-                    OAuthError::server_error()
-                })?;
-            if !fresh {
+            let id = (
+                realm.realm.id.as_str(),
+                verified.client.id.as_str(),
+                jti.as_str(),
+            );
+            if !self.use_jti(id, verified.expires_at).await? {
                 return Err(OAuthError::new(code, AssertionError::Replayed.to_string()));
             }
         }
         Ok(verified.client)
+    }
+
+    /// Records an assertion id as used; false if it already was. While the database is away,
+    /// ids are recorded on this instance only, so tokens keep being issued (a replay on another
+    /// instance during the outage is the price; the assertion's short life bounds it).
+    async fn use_jti(
+        &self,
+        (realm, owner, jti): (&str, &str, &str),
+        expires_at: u64,
+    ) -> Result<bool, OAuthError> {
+        let local_key = format!("{realm}\n{owner}\n{jti}");
+        if self.local_jtis.contains(&local_key) {
+            return Ok(false);
+        }
+        match self.store.register_jti(realm, owner, jti, expires_at).await {
+            Ok(fresh) => Ok(fresh),
+            Err(StoreError::Unavailable(reason)) => {
+                tracing::warn!(%reason, "database unreachable: assertion id recorded on this instance only");
+                Ok(self
+                    .local_jtis
+                    .insert(local_key, expires_at, self.clock.now()))
+            }
+            Err(error) => Err(OAuthError::from_store(&error, "record the assertion id")),
+        }
     }
 
     fn mint(
@@ -326,6 +344,30 @@ impl TokenService {
             expires_in: lifetime,
             scope,
         })
+    }
+}
+
+/// Assertion ids used while the database was unreachable, until they expire.
+#[derive(Default)]
+struct LocalJtis(std::sync::Mutex<std::collections::HashMap<String, u64>>);
+
+impl LocalJtis {
+    fn contains(&self, key: &str) -> bool {
+        self.0
+            .lock()
+            .map(|ids| ids.contains_key(key))
+            .unwrap_or(false)
+    }
+
+    /// Records `key`; false if it was there.
+    fn insert(&self, key: String, expires_at: u64, now: u64) -> bool {
+        let Ok(mut ids) = self.0.lock() else {
+            return false;
+        };
+        if ids.len() > 10_000 {
+            ids.retain(|_, expiry| *expiry >= now);
+        }
+        ids.insert(key, expires_at).is_none()
     }
 }
 

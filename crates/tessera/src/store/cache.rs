@@ -16,6 +16,8 @@ use crate::keys::{JwkSet, SigningKey, VerifyingKey};
 
 /// How often running servers look for changes made elsewhere (CLI, other instances).
 pub const REFRESH_INTERVAL: Duration = Duration::from_millis(250);
+/// With change notifications (PostgreSQL), the periodic check is only a safety net.
+pub const SAFETY_NET_INTERVAL: Duration = Duration::from_secs(1);
 
 /// One realm, ready to issue tokens.
 #[derive(Debug)]
@@ -314,13 +316,29 @@ impl Cache {
         }
     }
 
-    /// Refreshes every [`REFRESH_INTERVAL`] until the task is dropped or aborted.
+    /// Refreshes when the store signals a change, and every [`REFRESH_INTERVAL`] (with
+    /// notifications: [`SAFETY_NET_INTERVAL`]), until the task is dropped or aborted.
     pub async fn keep_fresh(self: Arc<Self>) {
-        let mut ticker = tokio::time::interval(REFRESH_INTERVAL);
+        let changes = self.store.changes();
+        let interval = if changes.is_some() {
+            SAFETY_NET_INTERVAL
+        } else {
+            REFRESH_INTERVAL
+        };
+        let mut ticker = tokio::time::interval(interval);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let changed = || async {
+            match &changes {
+                Some(notify) => notify.notified().await,
+                None => std::future::pending().await,
+            }
+        };
         let mut failing = false;
         loop {
-            ticker.tick().await;
+            tokio::select! {
+                _ = ticker.tick() => {}
+                () = changed() => {}
+            }
             match self.refresh().await {
                 Ok(_) if failing => {
                     tracing::info!("database reachable again");

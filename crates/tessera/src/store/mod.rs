@@ -3,17 +3,19 @@
 
 pub mod cache;
 mod model;
+mod postgres;
+mod sql;
 mod sqlite;
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use async_trait::async_trait;
 use secrecy::SecretBox;
+use tokio::sync::Notify;
 
 use crate::clock::UnixTime;
 
 pub use model::{Client, ClientKey, Contents, Realm, RealmKey, RevokedToken};
-pub use sqlite::SqliteStore;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -21,14 +23,47 @@ pub enum StoreError {
     Conflict(String),
     #[error("{0} not found")]
     NotFound(String),
-    #[error("unsupported database URL '{0}': use sqlite://PATH")]
+    #[error("unsupported database URL '{0}': use sqlite://PATH or postgres://…")]
     UnsupportedUrl(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    #[error("cannot reach the database: {0}")]
+    Unavailable(String),
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        match error {
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed => StoreError::Unavailable(error.to_string()),
+            other => StoreError::Database(other),
+        }
+    }
+}
+
+/// Settings for server databases (PostgreSQL); SQLite needs none.
+#[derive(Debug, Clone, Copy)]
+pub struct DatabaseOptions {
+    /// Connections per server process.
+    pub pool_size: u32,
+    /// Statements running longer are cancelled.
+    pub statement_timeout: Duration,
+}
+
+impl Default for DatabaseOptions {
+    fn default() -> Self {
+        DatabaseOptions {
+            pool_size: 8,
+            statement_timeout: Duration::from_secs(5),
+        }
+    }
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -96,12 +131,26 @@ pub trait Store: Send + Sync + 'static {
     /// Forgets what expired before `now`: used assertion ids, revoked tokens, and rotated-out
     /// signing keys past their publication.
     async fn purge_expired(&self, now: UnixTime) -> StoreResult<()>;
+
+    /// Signalled when another process changed the data, if the database can tell (PostgreSQL's
+    /// LISTEN/NOTIFY); servers also check the revision periodically.
+    fn changes(&self) -> Option<Arc<Notify>> {
+        None
+    }
+
+    /// How often each operation ran, for `/metrics`.
+    fn operations(&self) -> Vec<(&'static str, u64)> {
+        Vec::new()
+    }
 }
 
-/// Opens the database named by `url`, creating and migrating it as needed.
-pub async fn open(url: &str) -> StoreResult<Arc<dyn Store>> {
+/// Opens the database named by `url` (`sqlite://PATH` or `postgres://…`), creating and
+/// migrating it as needed.
+pub async fn open(url: &str, options: DatabaseOptions) -> StoreResult<Arc<dyn Store>> {
     if url.starts_with("sqlite:") {
-        Ok(Arc::new(SqliteStore::open(url).await?))
+        Ok(Arc::new(sqlite::open(url).await?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(postgres::open(url, options).await?))
     } else {
         Err(StoreError::UnsupportedUrl(url.to_owned()))
     }

@@ -15,7 +15,7 @@ fn skip(what: &str, hint: &str) -> bool {
     if std::env::var("CI").is_ok_and(|v| v == "true") {
         panic!("{what} is not installed, and CI requires it: {hint}");
     }
-    eprintln!("skipping: {what} is not installed ({hint})");
+    crate::support::tell(&format!("skipping: {what} is not installed ({hint})"));
     true
 }
 

@@ -256,7 +256,9 @@ async fn a_revocation_is_remembered_until_the_token_expires_then_forgotten() {
     let (server, secret, rs_secret) = setup().await;
     let good = token(&server, "prod", "svc", &secret).await;
     assert_eq!(revoke(&server, "svc", &secret, &good).await.status(), 200);
-    let store = tessera::store::open(&server.database_url).await.unwrap();
+    let store = tessera::store::open(&server.database_url, Default::default())
+        .await
+        .unwrap();
     assert_eq!(store.load().await.unwrap().revoked_tokens.len(), 1);
 
     server.clock.advance(301);

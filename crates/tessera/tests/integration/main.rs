@@ -13,6 +13,7 @@ mod discovery;
 mod frontier;
 mod introspection;
 mod malformed;
+mod many_instances;
 mod operations;
 mod scopes;
 mod token;

@@ -142,9 +142,15 @@ fn oauth_error(error: &OAuthError, basic_challenge: Option<&str>) -> Response {
     let status = match error.code {
         ErrorCode::InvalidClient => StatusCode::UNAUTHORIZED,
         ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
+        ErrorCode::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::BAD_REQUEST,
     };
     let mut response = json_error(status, error.code.as_str(), &error.description);
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+    }
     if let (StatusCode::UNAUTHORIZED, Some(realm)) = (status, basic_challenge) {
         // Realm names are restricted to URL-safe characters, so this is a valid header value.
         if let Ok(value) = HeaderValue::from_str(&format!("Basic realm=\"{realm}\"")) {

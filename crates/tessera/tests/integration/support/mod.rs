@@ -3,7 +3,9 @@
 
 #![allow(dead_code)]
 
+mod database;
 mod process;
+mod proxy;
 
 use std::{
     net::SocketAddr,
@@ -22,7 +24,9 @@ use tessera::{
 };
 use tokio::sync::oneshot;
 
+pub use database::{TestDatabase, postgres_server, with_database};
 pub use process::ServerProcess;
+pub use proxy::Proxy;
 
 /// What `tessera serve` flags would set, and the server's clock.
 pub struct Setup {
@@ -31,6 +35,10 @@ pub struct Setup {
     /// `--frontier-realm`.
     pub frontier_realm: Option<String>,
     pub clock: Arc<ManualClock>,
+    /// A database shared with other servers; `None` gives the server a fresh one of its own.
+    pub database_url: Option<String>,
+    /// How often expired records are purged (short, so tests see expiry at once).
+    pub purge_interval: Duration,
 }
 
 impl Default for Setup {
@@ -39,6 +47,8 @@ impl Default for Setup {
             public_url: None,
             frontier_realm: Some("prod".into()),
             clock: ManualClock::new(),
+            database_url: None,
+            purge_interval: Duration::from_millis(200),
         }
     }
 }
@@ -76,6 +86,8 @@ pub struct TestServer {
     pub http: reqwest::Client,
     /// The server's clock.
     pub clock: Arc<ManualClock>,
+    /// The database the server owns (dropped with it), unless it was given a shared one.
+    pub database: Option<TestDatabase>,
     dir: TempDir,
     shutdown: Option<oneshot::Sender<()>>,
     thread: Option<thread::JoinHandle<()>>,
@@ -96,7 +108,12 @@ impl TestServer {
 
     pub fn start_with(setup: Setup) -> TestServer {
         let dir = tempfile::tempdir().expect("temp dir");
-        let database_url = sqlite_url(dir.path());
+        let database = setup.database_url.is_none().then(TestDatabase::new);
+        let database_url = setup
+            .database_url
+            .clone()
+            .or_else(|| database.as_ref().map(|db| db.url.clone()))
+            .expect("a database");
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let (shutdown_tx, shutdown_rx) = oneshot::channel::<()>();
         let db = database_url.clone();
@@ -104,6 +121,8 @@ impl TestServer {
             public_url,
             frontier_realm,
             clock,
+            purge_interval,
+            ..
         } = setup;
         let server_clock = Arc::clone(&clock);
         let thread = thread::spawn(move || {
@@ -113,7 +132,9 @@ impl TestServer {
                 .build()
                 .expect("runtime");
             runtime.block_on(async move {
-                let store = store::open(&db).await.expect("open store");
+                let store = store::open(&db, store::DatabaseOptions::default())
+                    .await
+                    .expect("open store");
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
                     .await
                     .expect("bind");
@@ -121,8 +142,7 @@ impl TestServer {
                 let mut options =
                     server::Options::new(public_url.unwrap_or_else(|| format!("http://{address}")));
                 options.frontier_realm = frontier_realm;
-                // Expiry is observable without waiting a minute.
-                options.purge_interval = Duration::from_millis(200);
+                options.purge_interval = purge_interval;
                 ready_tx.send(address).expect("ready");
                 server::serve(listener, store, server_clock, options, async {
                     let _ = shutdown_rx.await;
@@ -140,6 +160,7 @@ impl TestServer {
             database_url,
             http: http_client(),
             clock,
+            database,
             dir,
             shutdown: Some(shutdown_tx),
             thread: Some(thread),
@@ -289,12 +310,21 @@ impl Drop for TestServer {
 pub const PROPAGATION: Duration = Duration::from_secs(1);
 
 /// Retries `check` every 50 ms until it yields a value or [`PROPAGATION`] has passed.
-pub async fn eventually<T, F, Fut>(mut check: F) -> Option<T>
+pub async fn eventually<T, F, Fut>(check: F) -> Option<T>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Option<T>>,
 {
-    let deadline = Instant::now() + PROPAGATION;
+    eventually_within(PROPAGATION, check).await
+}
+
+/// Retries `check` every 50 ms until it yields a value or `limit` has passed.
+pub async fn eventually_within<T, F, Fut>(limit: Duration, mut check: F) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + limit;
     loop {
         if let Some(value) = check().await {
             return Some(value);
@@ -311,10 +341,6 @@ pub fn http_client() -> reqwest::Client {
         .timeout(Duration::from_secs(30))
         .build()
         .expect("http client")
-}
-
-pub fn sqlite_url(dir: &Path) -> String {
-    format!("sqlite://{}", dir.join("tessera.db").display())
 }
 
 pub fn tessera_binary() -> PathBuf {
@@ -521,4 +547,13 @@ pub fn sign_with(credentials: &Value, alg: &str, claims: &Value) -> String {
         credentials["kid"].as_str(),
         claims,
     )
+}
+
+/// Prints a line the test harness does not capture (it captures `eprintln!`), so a skipped test
+/// says so in the output.
+pub fn tell(line: &str) {
+    use std::io::Write;
+    if let Ok(mut stderr) = std::fs::OpenOptions::new().write(true).open("/dev/stderr") {
+        let _ = writeln!(stderr, "{line}");
+    }
 }
