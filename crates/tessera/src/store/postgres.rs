@@ -9,15 +9,14 @@ use std::{
 
 use async_trait::async_trait;
 use sqlx::{
-    PgPool, Postgres, Row,
-    postgres::{PgArguments, PgConnectOptions, PgListener, PgPoolOptions, PgRow},
-    query::Query,
+    PgPool, Postgres,
+    postgres::{PgConnectOptions, PgListener, PgPoolOptions},
 };
 use tokio::sync::Notify;
 
 use super::{
     DatabaseOptions, StoreResult,
-    sql::{Backend, Fields, Param, RowMapper, SqlStore, Statement},
+    sql::{Backend, RowMapper, SqlStore, Statement, bind},
 };
 
 /// The channel the schema's triggers notify.
@@ -67,24 +66,13 @@ async fn listen(pool: PgPool, notify: Arc<Notify>) {
     }
 }
 
-fn bind(statement: &Statement) -> Query<'_, Postgres, PgArguments> {
-    let mut query = sqlx::query(&statement.sql);
-    for param in &statement.params {
-        query = match param {
-            Param::Text(value) => query.bind(value.as_str()),
-            Param::Bytes(value) => query.bind(value.as_slice()),
-            Param::Int(value) => query.bind(*value),
-            Param::OptInt(value) => query.bind(*value),
-            Param::Bool(value) => query.bind(*value),
-        };
-    }
-    query
-}
-
 #[async_trait]
 impl Backend for PostgresBackend {
     async fn execute(&self, statement: Statement) -> StoreResult<u64> {
-        Ok(bind(&statement).execute(&self.pool).await?.rows_affected())
+        Ok(bind::<Postgres>(&statement)
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
     }
 
     async fn execute_hot(&self, statement: Statement) -> StoreResult<u64> {
@@ -96,14 +84,14 @@ impl Backend for PostgresBackend {
         statement: Statement,
         map: RowMapper<T>,
     ) -> StoreResult<Vec<T>> {
-        let rows = bind(&statement).fetch_all(&self.pool).await?;
+        let rows = bind::<Postgres>(&statement).fetch_all(&self.pool).await?;
         rows.iter().map(|row| map(row)).collect()
     }
 
     async fn transaction(&self, statements: Vec<Statement>) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
         for statement in &statements {
-            bind(statement).execute(&mut *tx).await?;
+            bind::<Postgres>(statement).execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -116,27 +104,5 @@ impl Backend for PostgresBackend {
             notify
         });
         Some(Arc::clone(notify))
-    }
-}
-
-impl Fields for PgRow {
-    fn text(&self, column: &str) -> StoreResult<String> {
-        Ok(self.try_get(column)?)
-    }
-
-    fn bytes(&self, column: &str) -> StoreResult<Vec<u8>> {
-        Ok(self.try_get(column)?)
-    }
-
-    fn int(&self, column: &str) -> StoreResult<i64> {
-        Ok(self.try_get(column)?)
-    }
-
-    fn opt_int(&self, column: &str) -> StoreResult<Option<i64>> {
-        Ok(self.try_get(column)?)
-    }
-
-    fn flag(&self, column: &str) -> StoreResult<bool> {
-        Ok(self.try_get(column)?)
     }
 }

@@ -4,17 +4,13 @@ use std::{str::FromStr, time::Duration};
 
 use async_trait::async_trait;
 use sqlx::{
-    Row, Sqlite, SqlitePool,
-    query::Query,
-    sqlite::{
-        SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow,
-        SqliteSynchronous,
-    },
+    Sqlite, SqlitePool,
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
 };
 
 use super::{
     StoreResult,
-    sql::{Backend, Fields, Param, RowMapper, SqlStore, Statement},
+    sql::{Backend, RowMapper, SqlStore, Statement, bind},
 };
 
 pub struct SqliteBackend {
@@ -51,28 +47,17 @@ pub async fn open(url: &str) -> StoreResult<SqlStore<SqliteBackend>> {
     Ok(SqlStore::new(SqliteBackend { pool, hot_pool }))
 }
 
-fn bind(statement: &Statement) -> Query<'_, Sqlite, SqliteArguments<'_>> {
-    let mut query = sqlx::query(&statement.sql);
-    for param in &statement.params {
-        query = match param {
-            Param::Text(value) => query.bind(value.as_str()),
-            Param::Bytes(value) => query.bind(value.as_slice()),
-            Param::Int(value) => query.bind(*value),
-            Param::OptInt(value) => query.bind(*value),
-            Param::Bool(value) => query.bind(*value),
-        };
-    }
-    query
-}
-
 #[async_trait]
 impl Backend for SqliteBackend {
     async fn execute(&self, statement: Statement) -> StoreResult<u64> {
-        Ok(bind(&statement).execute(&self.pool).await?.rows_affected())
+        Ok(bind::<Sqlite>(&statement)
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
     }
 
     async fn execute_hot(&self, statement: Statement) -> StoreResult<u64> {
-        Ok(bind(&statement)
+        Ok(bind::<Sqlite>(&statement)
             .execute(&self.hot_pool)
             .await?
             .rows_affected())
@@ -83,38 +68,16 @@ impl Backend for SqliteBackend {
         statement: Statement,
         map: RowMapper<T>,
     ) -> StoreResult<Vec<T>> {
-        let rows = bind(&statement).fetch_all(&self.pool).await?;
+        let rows = bind::<Sqlite>(&statement).fetch_all(&self.pool).await?;
         rows.iter().map(|row| map(row)).collect()
     }
 
     async fn transaction(&self, statements: Vec<Statement>) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
         for statement in &statements {
-            bind(statement).execute(&mut *tx).await?;
+            bind::<Sqlite>(statement).execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(())
-    }
-}
-
-impl Fields for SqliteRow {
-    fn text(&self, column: &str) -> StoreResult<String> {
-        Ok(self.try_get(column)?)
-    }
-
-    fn bytes(&self, column: &str) -> StoreResult<Vec<u8>> {
-        Ok(self.try_get(column)?)
-    }
-
-    fn int(&self, column: &str) -> StoreResult<i64> {
-        Ok(self.try_get(column)?)
-    }
-
-    fn opt_int(&self, column: &str) -> StoreResult<Option<i64>> {
-        Ok(self.try_get(column)?)
-    }
-
-    fn flag(&self, column: &str) -> StoreResult<bool> {
-        Ok(self.try_get(column)?)
     }
 }

@@ -12,6 +12,7 @@ use std::{
 
 use async_trait::async_trait;
 use secrecy::SecretBox;
+use sqlx::{ColumnIndex, Database, Decode, Encode, Row, Type, query::Query};
 use tokio::sync::Notify;
 
 use super::{
@@ -41,6 +42,60 @@ pub trait Fields {
     fn int(&self, column: &str) -> StoreResult<i64>;
     fn opt_int(&self, column: &str) -> StoreResult<Option<i64>>;
     fn flag(&self, column: &str) -> StoreResult<bool>;
+}
+
+/// Any sqlx row whose database decodes these types (SQLite's and PostgreSQL's do).
+impl<R> Fields for R
+where
+    R: Row,
+    for<'c> &'c str: ColumnIndex<R>,
+    String: for<'r> Decode<'r, R::Database> + Type<R::Database>,
+    Vec<u8>: for<'r> Decode<'r, R::Database> + Type<R::Database>,
+    i64: for<'r> Decode<'r, R::Database> + Type<R::Database>,
+    bool: for<'r> Decode<'r, R::Database> + Type<R::Database>,
+{
+    fn text(&self, column: &str) -> StoreResult<String> {
+        Ok(self.try_get(column)?)
+    }
+
+    fn bytes(&self, column: &str) -> StoreResult<Vec<u8>> {
+        Ok(self.try_get(column)?)
+    }
+
+    fn int(&self, column: &str) -> StoreResult<i64> {
+        Ok(self.try_get(column)?)
+    }
+
+    fn opt_int(&self, column: &str) -> StoreResult<Option<i64>> {
+        Ok(self.try_get(column)?)
+    }
+
+    fn flag(&self, column: &str) -> StoreResult<bool> {
+        Ok(self.try_get(column)?)
+    }
+}
+
+/// The sqlx query for `statement`, its parameters bound in order.
+pub fn bind<DB>(statement: &Statement) -> Query<'_, DB, DB::Arguments<'_>>
+where
+    DB: Database,
+    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+    for<'q> &'q [u8]: Encode<'q, DB> + Type<DB>,
+    i64: for<'q> Encode<'q, DB> + Type<DB>,
+    Option<i64>: for<'q> Encode<'q, DB> + Type<DB>,
+    bool: for<'q> Encode<'q, DB> + Type<DB>,
+{
+    let mut query = sqlx::query(&statement.sql);
+    for param in &statement.params {
+        query = match param {
+            Param::Text(value) => query.bind(value.as_str()),
+            Param::Bytes(value) => query.bind(value.as_slice()),
+            Param::Int(value) => query.bind(*value),
+            Param::OptInt(value) => query.bind(*value),
+            Param::Bool(value) => query.bind(*value),
+        };
+    }
+    query
 }
 
 /// Turns a row into a record.
