@@ -512,29 +512,13 @@ fn refusal(status: StatusCode, body: &Value) -> Error {
 }
 
 async fn discover_token_endpoint(http: &reqwest::Client, issuer: &str) -> Result<String, Error> {
-    let url = format!("{issuer}/.well-known/openid-configuration");
-    let response = http
-        .get(&url)
-        .send()
+    let doc = tessera_verify::discover(http, issuer)
         .await
-        .map_err(|e| Error::Discovery(format!("{url}: {}", describe(&e))))?;
-    if !response.status().is_success() {
-        return Err(Error::Discovery(format!(
-            "{url}: status {}",
-            response.status()
-        )));
-    }
-    let doc: Value = response
-        .json()
-        .await
-        .map_err(|e| Error::Discovery(format!("{url}: {e}")))?;
-    if doc.get("issuer").and_then(Value::as_str) != Some(issuer) {
-        return Err(Error::Discovery(format!("{url} names another issuer")));
-    }
+        .map_err(|e| Error::Discovery(e.to_string()))?;
     doc.get("token_endpoint")
         .and_then(Value::as_str)
         .map(str::to_owned)
-        .ok_or_else(|| Error::Discovery(format!("{url} has no token_endpoint")))
+        .ok_or_else(|| Error::Discovery(format!("{issuer} names no token_endpoint")))
 }
 
 /// Seconds from now to the JWT's `exp`, read without verifying (the client only schedules by it).

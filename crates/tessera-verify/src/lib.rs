@@ -55,4 +55,4 @@ pub use error::{BuildError, VerifyError};
 pub use jwk::{Jwk, JwkParams, JwkSet};
 pub use jws::{Jws, JwsError, JwsHeader};
 pub use key::{PublicKeyError, VerifyingKey};
-pub use verifier::{Clock, Verifier, VerifierBuilder};
+pub use verifier::{Clock, Verifier, VerifierBuilder, discover};

@@ -252,8 +252,9 @@ impl VerifierBuilder {
     }
 }
 
-/// The issuer's OpenID discovery document, checked to name the same issuer.
-async fn discover(http: &reqwest::Client, issuer: &str) -> Result<Value, BuildError> {
+/// The issuer's OpenID discovery document (`{issuer}/.well-known/openid-configuration`),
+/// checked to name the same issuer.
+pub async fn discover(http: &reqwest::Client, issuer: &str) -> Result<Value, BuildError> {
     let url = format!("{issuer}/.well-known/openid-configuration");
     let failed = |reason: String| BuildError::Fetch {
         url: url.clone(),
