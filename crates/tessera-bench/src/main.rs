@@ -106,7 +106,7 @@ async fn run(args: Args) -> Result<(), String> {
     };
     if !binary.exists() {
         return Err(format!(
-            "no server binary at {} (build it with `cargo build --release`)",
+            "no server binary at {} (build both with `cargo build --release --workspace`)",
             binary.display()
         ));
     }

@@ -288,3 +288,22 @@ async fn a_printed_private_key_is_nowhere_in_the_database_or_the_logs() {
         assert!(!db.holds(line.as_bytes()));
     }
 }
+
+#[test]
+fn the_readmes_first_command_runs_the_server() {
+    // `cargo run --release -- serve --dev` in the workspace root must pick the server binary.
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let output = std::process::Command::new(cargo)
+        .current_dir(root)
+        .args(["run", "--quiet", "--", "--version"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.starts_with("tessera "), "{stdout}");
+}
