@@ -353,7 +353,10 @@ impl TokenSource {
         let lead = lifetime
             .mul_f64(1.0 - self.0.refresh_fraction)
             .max(self.0.refresh_margin.min(lifetime / 2));
-        let refresh_at = expires_at - lead - jitter_up_to(lifetime / 20);
+        // Never before the request was sent (a zero lifetime just means: refresh next time).
+        let refresh_at = expires_at
+            .checked_sub(lead + jitter_up_to(lifetime / 20))
+            .map_or(sent, |at| at.max(sent));
         Ok(AccessToken {
             value: SecretString::from(value),
             scope: body.get("scope").and_then(Value::as_str).map(str::to_owned),
