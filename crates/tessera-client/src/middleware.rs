@@ -7,7 +7,8 @@ use reqwest_middleware::{Middleware, Next};
 use crate::TokenSource;
 
 /// Adds `Authorization: Bearer …` to every request. On a 401 from the resource server it drops
-/// that token, gets a new one and retries once (requests with a streaming body are not retried).
+/// that token, gets a new one and retries once (requests with a streaming body are not retried;
+/// new tokens are forced at most every 10 s).
 #[derive(Clone)]
 pub struct BearerAuth {
     tokens: TokenSource,
@@ -39,7 +40,11 @@ impl Middleware for BearerAuth {
         else {
             return Ok(response);
         };
-        self.tokens.invalidate(&token);
+        // Only if this forces a new token (not more often than every 10 s): a resource server
+        // that refuses every token must not turn each request into a token request.
+        if !self.tokens.invalidate(&token) {
+            return Ok(response);
+        }
         let token = self
             .tokens
             .token()

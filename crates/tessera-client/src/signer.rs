@@ -51,6 +51,7 @@ impl KeySigner {
     pub fn from_pem(kid: impl Into<String>, pem_text: &str) -> Result<Self, Error> {
         let (label, der) = pem::decode(pem_text)
             .ok_or_else(|| Error::Credentials("not a PEM private key".into()))?;
+        let der = secrecy::zeroize::Zeroizing::new(der);
         if label != "PRIVATE KEY" {
             return Err(Error::Credentials(format!(
                 "expected a PKCS#8 PRIVATE KEY, found {label}"

@@ -2,7 +2,7 @@
 //! time, with retries that back off.
 
 use std::{
-    sync::{Arc, RwLock},
+    sync::{Arc, Mutex, MutexGuard},
     time::{Duration, Instant, UNIX_EPOCH},
 };
 
@@ -10,6 +10,7 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use reqwest::{StatusCode, header};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
+use tokio::sync::watch;
 
 use crate::{Error, KeySigner};
 
@@ -93,17 +94,31 @@ struct Inner {
     refresh_margin: Duration,
     retry: RetryPolicy,
     http: reqwest::Client,
-    current: RwLock<Cached>,
-    /// Held by the one caller fetching; the others wait for its result.
-    refreshing: tokio::sync::Mutex<()>,
+    state: Mutex<State>,
+    /// Bumped each time a refresh ends; callers waiting for one watch it.
+    refreshes: watch::Sender<u64>,
 }
 
-#[derive(Default, Clone)]
-struct Cached {
+#[derive(Default)]
+struct State {
     token: Option<Arc<AccessToken>>,
-    /// After a failed refresh, the old token is served until then without a new attempt.
-    next_attempt: Option<Instant>,
+    /// A refresh task is running.
+    refreshing: bool,
+    /// After a failed refresh: no new attempt before then, and without a valid token callers get
+    /// `last_error` meanwhile (the failure is shared, not repeated once per caller).
+    paused_until: Option<Instant>,
+    last_error: Option<Error>,
+    /// When a resource server's rejection last forced a refresh.
+    last_forced: Option<Instant>,
 }
+
+/// After a failed refresh, the wait before the next attempt unless the server asked for longer.
+const MIN_PAUSE: Duration = Duration::from_secs(1);
+/// A rejection forces a new token at most this often (a resource server that refuses every
+/// token must not turn each request into a token request).
+const FORCED_REFRESH_INTERVAL: Duration = Duration::from_secs(10);
+/// Longer lifetimes from a server are taken as this (and never overflow an `Instant`).
+const MAX_LIFETIME: Duration = Duration::from_secs(30 * 24 * 3600);
 
 /// Configures a [`TokenSource`]; see [`TokenSource::builder`].
 pub struct TokenSourceBuilder {
@@ -139,105 +154,129 @@ impl TokenSource {
         }
     }
 
-    /// A token that is fresh: the cached one, or a new one if it is due for refresh. While one
-    /// caller fetches, the others wait for that fetch. If the fetch fails while the cached token
-    /// is still valid, that token is returned (and the next attempt waits a little).
+    /// A valid token. The cached one while it is fresh; once it is due for refresh it is still
+    /// returned (it is valid) while one refresh runs in the background. Without a valid token,
+    /// callers wait for the one refresh in flight, and share its outcome: success or error.
+    /// Refreshes run in their own task, so a caller that gives up cancels nothing.
     pub async fn token(&self) -> Result<Arc<AccessToken>, Error> {
-        if let Some(token) = self.fresh() {
-            return Ok(token);
-        }
-        let _refreshing = self.0.refreshing.lock().await;
-        if let Some(token) = self.fresh() {
-            return Ok(token);
-        }
-        match self.fetch().await {
-            Ok(token) => {
-                let token = Arc::new(token);
-                self.store(Cached {
-                    token: Some(Arc::clone(&token)),
-                    next_attempt: None,
-                });
-                Ok(token)
-            }
-            Err(error) => {
-                let cached = self.cached();
-                match cached.token {
-                    Some(old) if Instant::now() < old.expires_at => {
-                        tracing::warn!(%error, "token refresh failed; using the current token until it expires");
-                        let retry_in = self.0.retry.base.max(Duration::from_secs(1));
-                        self.store(Cached {
-                            token: Some(Arc::clone(&old)),
-                            next_attempt: Some(Instant::now() + retry_in),
-                        });
-                        Ok(old)
+        let mut refreshes = self.0.refreshes.subscribe();
+        loop {
+            {
+                let mut state = self.state();
+                let now = Instant::now();
+                let paused = state.paused_until.is_some_and(|until| now < until);
+                match state.token.clone().filter(|token| now < token.expires_at) {
+                    Some(token) if now < token.refresh_at => return Ok(token),
+                    Some(token) => {
+                        if !state.refreshing && !paused {
+                            self.start_refresh(&mut state);
+                        }
+                        return Ok(token);
                     }
-                    _ => Err(error),
+                    None if paused => {
+                        if let Some(error) = state.last_error.clone() {
+                            return Err(error);
+                        }
+                    }
+                    None if !state.refreshing => self.start_refresh(&mut state),
+                    None => {}
                 }
+            }
+            // A refresh is in flight: wait for it to end, then look again.
+            if refreshes.changed().await.is_err() {
+                return Err(Error::Unavailable {
+                    attempts: 0,
+                    last: "the token source is gone".into(),
+                });
             }
         }
     }
 
-    /// Drops `rejected` from the cache (a resource server refused it), so the next
-    /// [`token`](Self::token) fetches a new one. A token already replaced is left alone.
-    pub fn invalidate(&self, rejected: &AccessToken) {
-        let mut current = match self.0.current.write() {
-            Ok(current) => current,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        let same = current
+    /// Drops `rejected` from the cache because a resource server refused it, so the next
+    /// [`token`](Self::token) gets a new one. Returns whether it did: not if a newer token is
+    /// already cached, nor more often than every 10 s.
+    pub fn invalidate(&self, rejected: &AccessToken) -> bool {
+        let mut state = self.state();
+        let now = Instant::now();
+        let same = state
             .token
             .as_ref()
             .is_some_and(|t| t.secret() == rejected.secret());
-        if same {
-            *current = Cached::default();
+        let allowed = state
+            .last_forced
+            .is_none_or(|at| now.duration_since(at) >= FORCED_REFRESH_INTERVAL);
+        if same && allowed {
+            state.token = None;
+            state.paused_until = None;
+            state.last_forced = Some(now);
+        }
+        same && allowed
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        match self.0.state.lock() {
+            Ok(state) => state,
+            Err(poisoned) => poisoned.into_inner(),
         }
     }
 
-    fn cached(&self) -> Cached {
-        match self.0.current.read() {
-            Ok(current) => current.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        }
+    /// Starts the one refresh task; its outcome goes into the state for every caller.
+    fn start_refresh(&self, state: &mut State) {
+        state.refreshing = true;
+        let source = self.clone();
+        tokio::spawn(async move {
+            let (outcome, retry_after) = source.fetch().await;
+            {
+                let mut state = source.state();
+                state.refreshing = false;
+                match outcome {
+                    Ok(token) => {
+                        state.token = Some(Arc::new(token));
+                        state.paused_until = None;
+                        state.last_error = None;
+                    }
+                    Err(error) => {
+                        let now = Instant::now();
+                        if state.token.as_ref().is_some_and(|t| now < t.expires_at) {
+                            tracing::warn!(%error, "token refresh failed; using the current token while it is valid");
+                        }
+                        let pause = retry_after.unwrap_or(MIN_PAUSE).max(MIN_PAUSE);
+                        state.paused_until = Some(now + pause);
+                        state.last_error = Some(error);
+                    }
+                }
+            }
+            source.0.refreshes.send_modify(|n| *n += 1);
+        });
     }
 
-    fn store(&self, cached: Cached) {
-        match self.0.current.write() {
-            Ok(mut current) => *current = cached,
-            Err(poisoned) => *poisoned.into_inner() = cached,
-        }
-    }
-
-    /// The cached token, unless it is due for refresh (or a failed refresh's pause is over).
-    fn fresh(&self) -> Option<Arc<AccessToken>> {
-        let cached = self.cached();
-        let token = cached.token?;
-        let now = Instant::now();
-        let pausing = cached.next_attempt.is_some_and(|at| now < at) && now < token.expires_at;
-        (now < token.refresh_at || pausing).then_some(token)
-    }
-
-    /// One token request, retried as the policy says.
-    async fn fetch(&self) -> Result<AccessToken, Error> {
+    /// One token request, retried as the policy says; with the server's last `Retry-After`.
+    /// A `Retry-After` beyond the policy's longest wait ends the retries (the server asked for
+    /// more time than the caller has).
+    async fn fetch(&self) -> (Result<AccessToken, Error>, Option<Duration>) {
         let retry = self.0.retry;
         let mut attempt = 0;
         loop {
             attempt += 1;
             match self.request().await {
-                Ok(token) => return Ok(token),
-                Err(Failure::Final(error)) => return Err(error),
+                Ok(token) => return (Ok(token), None),
+                Err(Failure::Final(error)) => return (Err(error), None),
                 Err(Failure::Retryable {
                     reason,
                     retry_after,
                 }) => {
-                    if attempt >= retry.attempts {
-                        return Err(Error::Unavailable {
+                    let give_up = attempt >= retry.attempts
+                        || retry_after.is_some_and(|wait| wait > retry.max_delay);
+                    if give_up {
+                        let error = Error::Unavailable {
                             attempts: attempt,
                             last: reason,
-                        });
+                        };
+                        return (Err(error), retry_after);
                     }
-                    let backoff = retry.base.saturating_mul(1 << (attempt - 1).min(16));
+                    let backoff = jitter(retry.base.saturating_mul(1 << (attempt - 1).min(16)));
                     let delay = retry_after
-                        .unwrap_or_else(|| jitter(backoff))
+                        .map_or(backoff, |wait| wait.max(backoff))
                         .min(retry.max_delay);
                     tracing::debug!(%reason, attempt, ?delay, "token request failed; retrying");
                     tokio::time::sleep(delay).await;
@@ -319,7 +358,14 @@ impl TokenSource {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
-        let body: Value = response.json().await.unwrap_or(Value::Null);
+        let body = response.json::<Value>().await;
+        if status.is_success() && body.is_err() {
+            return Err(Failure::Retryable {
+                reason: "the token response could not be read".into(),
+                retry_after: None,
+            });
+        }
+        let body = body.unwrap_or(Value::Null);
         if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
             return Err(Failure::Retryable {
                 reason: format!("status {status}"),
@@ -347,9 +393,9 @@ impl TokenSource {
             .and_then(|e| e.as_u64().or_else(|| e.as_str()?.parse().ok()))
             .or_else(|| jwt_lifetime(value))
             .unwrap_or(60);
-        let lifetime = Duration::from_secs(lifetime);
+        let lifetime = Duration::from_secs(lifetime).min(MAX_LIFETIME);
         // Counted from when the request was sent, so network time only makes it earlier.
-        let expires_at = sent + lifetime;
+        let expires_at = sent.checked_add(lifetime).unwrap_or(sent);
         let lead = lifetime
             .mul_f64(1.0 - self.0.refresh_fraction)
             .max(self.0.refresh_margin.min(lifetime / 2));
@@ -419,7 +465,9 @@ impl TokenSourceBuilder {
     /// comes first (defaults 0.8 and 30 s; a little jitter spreads refreshes of many
     /// instances).
     pub fn refresh(mut self, fraction: f64, margin: Duration) -> Self {
-        self.refresh_fraction = fraction.clamp(0.1, 1.0);
+        if fraction.is_finite() {
+            self.refresh_fraction = fraction.clamp(0.1, 1.0);
+        }
         self.refresh_margin = margin;
         self
     }
@@ -467,8 +515,8 @@ impl TokenSourceBuilder {
             refresh_margin: self.refresh_margin,
             retry: self.retry,
             http,
-            current: RwLock::new(Cached::default()),
-            refreshing: tokio::sync::Mutex::new(()),
+            state: Mutex::new(State::default()),
+            refreshes: watch::Sender::new(0),
         })))
     }
 }

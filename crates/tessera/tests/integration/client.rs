@@ -57,13 +57,18 @@ async fn a_short_lived_token_is_refreshed_before_it_expires() {
         .await;
     let tokens = source(&server, &secret).await;
     let first = tokens.token().await.unwrap();
-    // Refresh is due at about half of a 2 s lifetime (never less than that before expiry).
-    tokio::time::sleep(Duration::from_millis(1200)).await;
-    let second = tokens.token().await.unwrap();
-    assert_ne!(first.secret(), second.secret());
-    assert!(
-        Instant::now() < first.expires_at,
-        "refreshed before the old token expired"
+    // Refresh is due at about half of a 2 s lifetime; it runs in the background while the
+    // current token is still handed out.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let mut second = tokens.token().await.unwrap();
+    while second.secret() == first.secret() && Instant::now() < first.expires_at {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        second = tokens.token().await.unwrap();
+    }
+    assert_ne!(
+        first.secret(),
+        second.secret(),
+        "a new token before the old one expired"
     );
 }
 
@@ -107,6 +112,15 @@ async fn during_an_outage_the_valid_token_is_served_then_a_clear_error() {
     let tokens = source(&server, &secret).await;
     let first = tokens.token().await.unwrap();
     server.stop();
+    // Hold the port, refusing every connection, so no other test's server can take it.
+    let refuser = std::net::TcpListener::bind(server.address).ok();
+    std::thread::spawn(move || {
+        if let Some(listener) = refuser {
+            for stream in listener.incoming() {
+                drop(stream);
+            }
+        }
+    });
 
     // Refresh is due but the server is gone: the still-valid token is served.
     tokio::time::sleep(Duration::from_millis(1200)).await;
@@ -145,7 +159,193 @@ async fn invalid_client_and_invalid_scope_are_typed_and_not_retried() {
         .build()
         .await
         .unwrap();
+    let refused_scope = "tessera_token_requests_refused_total{error=\"invalid_scope\"}";
+    let before = server.metric(refused_scope).await;
     assert!(matches!(scoped.token().await, Err(Error::InvalidScope(_))));
+    assert_eq!(
+        server.metric(refused_scope).await - before,
+        1,
+        "one attempt only"
+    );
+
+    // Many callers at once (of a new source) share the one refusal.
+    let wrong = source(&server, "also-not-the-secret").await;
+    let before = server.metric(refused).await;
+    let callers: Vec<_> = (0..100)
+        .map(|_| {
+            let wrong = wrong.clone();
+            tokio::spawn(async move { wrong.token().await })
+        })
+        .collect();
+    for caller in callers {
+        assert!(matches!(
+            caller.await.unwrap(),
+            Err(Error::InvalidClient(_))
+        ));
+    }
+    assert_eq!(
+        server.metric(refused).await - before,
+        1,
+        "one request for all callers"
+    );
+}
+
+/// A token endpoint whose `n`-th answer (from 0) `answer` decides; returns its URL and the count
+/// of requests so far.
+async fn fake_token_endpoint(
+    answer: impl Fn(usize) -> (u16, Option<&'static str>, Value, Duration) + Send + Sync + 'static,
+) -> (String, Arc<AtomicUsize>) {
+    use axum::response::IntoResponse;
+    let requests = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&requests);
+    let answer = Arc::new(answer);
+    let app = axum::Router::new().route(
+        "/token",
+        axum::routing::post(move || {
+            let n = counter.fetch_add(1, Ordering::SeqCst);
+            let (status, retry_after, body, delay) = answer(n);
+            async move {
+                tokio::time::sleep(delay).await;
+                let status = axum::http::StatusCode::from_u16(status).unwrap();
+                let mut response = (status, axum::Json(body)).into_response();
+                if let Some(seconds) = retry_after {
+                    response
+                        .headers_mut()
+                        .insert("retry-after", seconds.parse().unwrap());
+                }
+                response
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (format!("http://{address}/token"), requests)
+}
+
+fn token_body(value: &str, expires_in: u64) -> Value {
+    serde_json::json!({"access_token": value, "token_type": "Bearer", "expires_in": expires_in})
+}
+
+async fn fake_source(url: &str, retry: RetryPolicy) -> TokenSource {
+    TokenSource::builder("svc")
+        .token_url(url)
+        .client_secret(SecretString::from("secret"))
+        .retry(retry)
+        .build()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn callers_that_give_up_do_not_cancel_the_refresh() {
+    let (url, requests) = fake_token_endpoint(|_| {
+        (
+            200,
+            None,
+            token_body("slow", 60),
+            Duration::from_millis(800),
+        )
+    })
+    .await;
+    let tokens = fake_source(&url, fast_retries()).await;
+    let impatient: Vec<_> = (0..50)
+        .map(|_| {
+            let tokens = tokens.clone();
+            tokio::spawn(async move {
+                tokio::time::timeout(Duration::from_millis(300), tokens.token()).await
+            })
+        })
+        .collect();
+    for caller in impatient {
+        assert!(caller.await.unwrap().is_err(), "timed out");
+    }
+    assert_eq!(tokens.token().await.unwrap().secret(), "slow");
+    assert_eq!(requests.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_valid_token_is_served_while_its_refresh_runs() {
+    // The first token lives 2 s (refresh due after about 1 s); the refresh then takes 1.5 s.
+    let (url, requests) = fake_token_endpoint(|n| match n {
+        0 => (200, None, token_body("first", 2), Duration::ZERO),
+        _ => (
+            200,
+            None,
+            token_body("second", 60),
+            Duration::from_millis(1500),
+        ),
+    })
+    .await;
+    let tokens = fake_source(&url, fast_retries()).await;
+    assert_eq!(tokens.token().await.unwrap().secret(), "first");
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let asked = Instant::now();
+    assert_eq!(tokens.token().await.unwrap().secret(), "first");
+    assert!(
+        asked.elapsed() < Duration::from_millis(500),
+        "not held up by the refresh"
+    );
+    let mut latest = tokens.token().await.unwrap();
+    while latest.secret() == "first" {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        latest = tokens.token().await.unwrap();
+    }
+    assert_eq!(requests.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn a_failing_server_gets_one_round_of_retries_for_all_callers() {
+    let (url, requests) = fake_token_endpoint(|_| (503, None, Value::Null, Duration::ZERO)).await;
+    let tokens = fake_source(&url, fast_retries()).await;
+    let callers: Vec<_> = (0..100)
+        .map(|_| {
+            let tokens = tokens.clone();
+            tokio::spawn(async move { tokens.token().await })
+        })
+        .collect();
+    for caller in callers {
+        assert!(matches!(
+            caller.await.unwrap(),
+            Err(Error::Unavailable { attempts: 3, .. })
+        ));
+    }
+    assert_eq!(
+        requests.load(Ordering::SeqCst),
+        3,
+        "3 attempts in all, not per caller"
+    );
+}
+
+#[tokio::test]
+async fn a_retry_after_longer_than_the_policy_allows_ends_the_retries() {
+    let (url, requests) =
+        fake_token_endpoint(|_| (429, Some("30"), Value::Null, Duration::ZERO)).await;
+    let tokens = fake_source(&url, fast_retries()).await;
+    let started = Instant::now();
+    assert!(matches!(
+        tokens.token().await,
+        Err(Error::Unavailable { attempts: 1, .. })
+    ));
+    assert_eq!(requests.load(Ordering::SeqCst), 1);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "no waiting for 30 s"
+    );
+    // Meanwhile, callers get the failure without new requests.
+    assert!(tokens.token().await.is_err());
+    assert_eq!(requests.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn an_absurd_lifetime_from_the_server_is_survived() {
+    let (url, _) = fake_token_endpoint(|_| {
+        let body = serde_json::json!({"access_token": "t", "token_type": "Bearer", "expires_in": u64::MAX});
+        (200, None, body, Duration::ZERO)
+    })
+    .await;
+    let tokens = fake_source(&url, fast_retries()).await;
+    assert_eq!(tokens.token().await.unwrap().secret(), "t");
 }
 
 #[tokio::test]
