@@ -1,8 +1,10 @@
 //! Access tokens for Rust services, the way they should be handled: a [`TokenSource`] caches the
-//! token, refreshes it ahead of expiry (by default at 80% of its lifetime, or 30 s before if that
-//! comes first, with jitter), lets only one refresh run at a time while other callers wait for
-//! it, keeps serving the current token if a refresh fails while it is still valid, and retries
-//! network errors, 429 and 5xx with exponential backoff (honouring `Retry-After`) but never
+//! token and refreshes it ahead of expiry (by default at 80% of its lifetime, or 30 s before if
+//! that comes first, with jitter). One refresh runs at a time, in a task of its own: while the
+//! current token is valid callers keep getting it; callers without a valid token wait for that
+//! one refresh and all get its outcome (1,000 callers, one request). A failed refresh keeps the
+//! valid token in use; network errors, 429 and 5xx are retried with exponential backoff and
+//! jitter (a `Retry-After` longer than the policy allows ends the retries), never
 //! `invalid_client` or `invalid_scope`, which come back as typed [`Error`]s.
 //!
 //! It works with any RFC 6749 server (Tessera, Keycloak), and with Raystack Frontier

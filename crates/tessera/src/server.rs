@@ -83,6 +83,7 @@ pub async fn serve(
         tokens: Arc::new(tokens),
         store,
         frontier_realm: options.frontier_realm.map(Arc::from),
+        degraded: Arc::default(),
     });
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);

@@ -43,6 +43,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// The realm behind the Frontier-compatible endpoints, if they are on.
     pub frontier_realm: Option<Arc<str>>,
+    /// Whether readiness last said `degraded` (to log changes only).
+    pub degraded: Arc<std::sync::atomic::AtomicBool>,
 }
 
 pub fn router(state: AppState) -> Router {

@@ -1,7 +1,12 @@
 //! The token request, whatever dialect it came in: check the grant, authenticate the client,
 //! decide the scope, mint the token.
 
-use std::{net::IpAddr, sync::Arc};
+use std::{
+    collections::HashMap,
+    net::IpAddr,
+    sync::{Arc, Mutex, MutexGuard},
+    time::{Duration, Instant},
+};
 
 use secrecy::{ExposeSecret, SecretString};
 
@@ -279,24 +284,39 @@ impl TokenService {
     }
 
     /// Records an assertion id as used; false if it already was. While the database is away,
-    /// ids are recorded on this instance only, so tokens keep being issued (a replay on another
-    /// instance during the outage is the price; the assertion's short life bounds it).
+    /// ids are recorded on this instance (and written to the database once it is back), so
+    /// tokens keep being issued: the price is that another instance could accept a replay of
+    /// an assertion first used during the outage, within the assertion's short life.
     async fn use_jti(
         &self,
         (realm, owner, jti): (&str, &str, &str),
         expires_at: u64,
     ) -> Result<bool, OAuthError> {
-        let local_key = format!("{realm}\n{owner}\n{jti}");
-        if self.local_jtis.contains(&local_key) {
-            return Ok(false);
+        let id = UsedJti {
+            realm: realm.to_owned(),
+            owner: owner.to_owned(),
+            jti: jti.to_owned(),
+            expires_at,
+        };
+        match self.local_jtis.check(&id) {
+            Local::Used => return Ok(false),
+            Local::DatabaseDown => return Ok(self.local_jtis.record(id, self.clock.now())),
+            Local::Unknown => {}
         }
         match self.store.register_jti(realm, owner, jti, expires_at).await {
-            Ok(fresh) => Ok(fresh),
+            Ok(fresh) => {
+                for id in self.local_jtis.take_unflushed() {
+                    let _ = self
+                        .store
+                        .register_jti(&id.realm, &id.owner, &id.jti, id.expires_at)
+                        .await;
+                }
+                Ok(fresh)
+            }
             Err(StoreError::Unavailable(reason)) => {
-                tracing::warn!(%reason, "database unreachable: assertion id recorded on this instance only");
-                Ok(self
-                    .local_jtis
-                    .insert(local_key, expires_at, self.clock.now()))
+                tracing::warn!(%reason, "database unreachable: assertion ids are recorded on this instance for now");
+                self.local_jtis.database_down();
+                Ok(self.local_jtis.record(id, self.clock.now()))
             }
             Err(error) => Err(OAuthError::from_store(&error, "record the assertion id")),
         }
@@ -347,27 +367,82 @@ impl TokenService {
     }
 }
 
-/// Assertion ids used while the database was unreachable, until they expire.
+/// An assertion id recorded on this instance only.
+struct UsedJti {
+    realm: String,
+    owner: String,
+    jti: String,
+    expires_at: u64,
+}
+
+enum Local {
+    /// Recorded here as used.
+    Used,
+    /// The database failed moments ago: record here, without waiting on it again.
+    DatabaseDown,
+    Unknown,
+}
+
+/// How long the database is not asked again after it failed.
+const DATABASE_DOWN_PAUSE: Duration = Duration::from_secs(5);
+
+/// Assertion ids used while the database was unreachable: kept until they expire, and written
+/// to the database once it answers again.
 #[derive(Default)]
-struct LocalJtis(std::sync::Mutex<std::collections::HashMap<String, u64>>);
+struct LocalJtis(Mutex<LocalState>);
+
+#[derive(Default)]
+struct LocalState {
+    ids: HashMap<String, u64>,
+    unflushed: Vec<UsedJti>,
+    down_until: Option<Instant>,
+    /// Expired ids are swept when the map grows past this.
+    sweep_at: usize,
+}
 
 impl LocalJtis {
-    fn contains(&self, key: &str) -> bool {
-        self.0
-            .lock()
-            .map(|ids| ids.contains_key(key))
-            .unwrap_or(false)
+    fn state(&self) -> MutexGuard<'_, LocalState> {
+        match self.0.lock() {
+            Ok(state) => state,
+            Err(poisoned) => poisoned.into_inner(),
+        }
     }
 
-    /// Records `key`; false if it was there.
-    fn insert(&self, key: String, expires_at: u64, now: u64) -> bool {
-        let Ok(mut ids) = self.0.lock() else {
-            return false;
-        };
-        if ids.len() > 10_000 {
-            ids.retain(|_, expiry| *expiry >= now);
+    fn key(id: &UsedJti) -> String {
+        format!("{}\n{}\n{}", id.realm, id.owner, id.jti)
+    }
+
+    fn check(&self, id: &UsedJti) -> Local {
+        let state = self.state();
+        if state.ids.contains_key(&Self::key(id)) {
+            Local::Used
+        } else if state.down_until.is_some_and(|until| Instant::now() < until) {
+            Local::DatabaseDown
+        } else {
+            Local::Unknown
         }
-        ids.insert(key, expires_at).is_none()
+    }
+
+    fn database_down(&self) {
+        self.state().down_until = Some(Instant::now() + DATABASE_DOWN_PAUSE);
+    }
+
+    /// Records `id`; false if it was there already.
+    fn record(&self, id: UsedJti, now: u64) -> bool {
+        let mut state = self.state();
+        if state.ids.len() >= state.sweep_at.max(1024) {
+            state.ids.retain(|_, expires_at| *expires_at >= now);
+            state.sweep_at = state.ids.len() * 2;
+        }
+        let fresh = state.ids.insert(Self::key(&id), id.expires_at).is_none();
+        if fresh {
+            state.unflushed.push(id);
+        }
+        fresh
+    }
+
+    fn take_unflushed(&self) -> Vec<UsedJti> {
+        std::mem::take(&mut self.state().unflushed)
     }
 }
 

@@ -271,6 +271,8 @@ pub struct Cache {
     current: ArcSwap<Directory>,
     /// Held while reloading, so reloads neither overlap nor go back in time.
     reloading: tokio::sync::Mutex<()>,
+    /// When the store was last checked for changes successfully.
+    checked: std::sync::Mutex<std::time::Instant>,
 }
 
 impl Cache {
@@ -282,7 +284,13 @@ impl Cache {
             urls,
             current: ArcSwap::from_pointee(directory),
             reloading: tokio::sync::Mutex::new(()),
+            checked: std::sync::Mutex::new(std::time::Instant::now()),
         })
+    }
+
+    /// How long since the store was last checked for changes successfully.
+    pub fn staleness(&self) -> Duration {
+        self.checked.lock().map_or(Duration::MAX, |at| at.elapsed())
     }
 
     pub fn directory(&self) -> Arc<Directory> {
@@ -294,13 +302,21 @@ impl Cache {
         let _reloading = self.reloading.lock().await;
         let current = self.current.load_full();
         if self.store.revision().await? == current.revision {
+            self.mark_checked();
             return Ok(false);
         }
         let contents = self.store.load().await?;
         let directory = Directory::build(contents, &self.urls, &current);
+        self.mark_checked();
         tracing::info!(revision = directory.revision, "reloaded realms and clients");
         self.current.store(Arc::new(directory));
         Ok(true)
+    }
+
+    fn mark_checked(&self) {
+        if let Ok(mut checked) = self.checked.lock() {
+            *checked = std::time::Instant::now();
+        }
     }
 
     /// Makes a revocation this instance just recorded effective at once, without a reload.

@@ -23,7 +23,7 @@ pub enum StoreError {
     Conflict(String),
     #[error("{0} not found")]
     NotFound(String),
-    #[error("unsupported database URL '{0}': use sqlite://PATH or postgres://…")]
+    #[error("unsupported database URL scheme '{0}': use sqlite://PATH or postgres://…")]
     UnsupportedUrl(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
@@ -37,13 +37,27 @@ pub enum StoreError {
 
 impl From<sqlx::Error> for StoreError {
     fn from(error: sqlx::Error) -> Self {
-        match error {
+        let unreachable = match &error {
             sqlx::Error::Io(_)
             | sqlx::Error::Tls(_)
             | sqlx::Error::PoolTimedOut
             | sqlx::Error::PoolClosed
-            | sqlx::Error::WorkerCrashed => StoreError::Unavailable(error.to_string()),
-            other => StoreError::Database(other),
+            | sqlx::Error::WorkerCrashed => true,
+            // PostgreSQL going away or refusing for now: connection exceptions (08), shutdown
+            // and cancels (57P0x, 57014), too busy (53), read-only after a failover (25006).
+            sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+                code.starts_with("08")
+                    || code.starts_with("57P0")
+                    || code.starts_with("53")
+                    || code == "57014"
+                    || code == "25006"
+            }),
+            _ => false,
+        };
+        if unreachable {
+            StoreError::Unavailable(error.to_string())
+        } else {
+            StoreError::Database(error)
         }
     }
 }
@@ -152,7 +166,9 @@ pub async fn open(url: &str, options: DatabaseOptions) -> StoreResult<Arc<dyn St
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         Ok(Arc::new(postgres::open(url, options).await?))
     } else {
-        Err(StoreError::UnsupportedUrl(url.to_owned()))
+        // Only the scheme: the rest may hold a password.
+        let scheme = url.split_once(':').map_or("", |(scheme, _)| scheme);
+        Err(StoreError::UnsupportedUrl(scheme.to_owned()))
     }
 }
 

@@ -76,10 +76,10 @@ pub struct ClientKey {
     pub created_at: UnixTime,
 }
 
-/// Everything the server caches, read in one consistent snapshot.
+/// Everything the server caches.
 #[derive(Debug)]
 pub struct Contents {
-    /// Store revision the snapshot was read at; it grows with every change.
+    /// The store's revision when the load began; it grows with every change.
     pub revision: i64,
     pub realms: Vec<Realm>,
     pub keys: Vec<RealmKey>,

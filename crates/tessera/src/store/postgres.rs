@@ -9,10 +9,10 @@ use std::{
 
 use async_trait::async_trait;
 use sqlx::{
-    PgPool, Postgres,
+    ConnectOptions, PgPool, Postgres,
     postgres::{PgConnectOptions, PgListener, PgPoolOptions},
 };
-use tokio::sync::Notify;
+use tokio::{sync::Notify, task::JoinHandle};
 
 use super::{
     DatabaseOptions, StoreResult,
@@ -24,32 +24,52 @@ const CHANNEL: &str = "tessera_changes";
 
 pub struct PostgresBackend {
     pool: PgPool,
-    changes: OnceLock<Arc<Notify>>,
+    /// For the listener's own connection (it never takes one from the pool).
+    connect: PgConnectOptions,
+    listener: OnceLock<(Arc<Notify>, JoinHandle<()>)>,
 }
 
-/// Connects to and migrates the database at `url`. Migrations take an advisory lock, so
-/// instances starting together apply them once.
+/// Connects to and migrates the database at `url`.
 pub async fn open(url: &str, options: DatabaseOptions) -> StoreResult<SqlStore<PostgresBackend>> {
+    let connect = PgConnectOptions::from_str(url)?;
+    // Migrations run on a connection of their own, without the statement timeout: they wait on
+    // an advisory lock while another instance migrates, and may take long some day.
+    let mut migrating = connect.connect().await?;
+    sqlx::migrate!("./migrations/postgres")
+        .run(&mut migrating)
+        .await?;
+    drop(migrating);
     let timeout_ms = options.statement_timeout.as_millis().to_string();
-    let connect = PgConnectOptions::from_str(url)?.options([("statement_timeout", timeout_ms)]);
     let pool = PgPoolOptions::new()
         .max_connections(options.pool_size)
         // While the database is away, callers get an error quickly instead of a hang.
         .acquire_timeout(Duration::from_secs(3))
-        .connect_with(connect)
+        .connect_with(connect.clone().options([("statement_timeout", timeout_ms)]))
         .await?;
-    sqlx::migrate!("./migrations/postgres").run(&pool).await?;
     Ok(SqlStore::new(PostgresBackend {
         pool,
-        changes: OnceLock::new(),
+        connect,
+        listener: OnceLock::new(),
     }))
 }
 
-/// Signals `notify` on every change notification, reconnecting after failures. Each
-/// (re)connection signals once too, for changes made while it was away.
-async fn listen(pool: PgPool, notify: Arc<Notify>) {
+/// Signals `notify` on every change notification. When the connection is lost it connects
+/// again (sqlx may also do so within `recv`); either way the periodic revision check catches
+/// what was said while nobody listened.
+async fn listen(connect: PgConnectOptions, notify: Arc<Notify>) {
     loop {
-        match PgListener::connect_with(&pool).await {
+        // A pool of one, of its own: the listener reconnects through it.
+        let own = PgPoolOptions::new()
+            .max_connections(1)
+            .max_lifetime(None)
+            .idle_timeout(None)
+            .connect_with(connect.clone())
+            .await;
+        let listener = match own {
+            Ok(pool) => PgListener::connect_with(&pool).await,
+            Err(error) => Err(error),
+        };
+        match listener {
             Ok(mut listener) => match listener.listen(CHANNEL).await {
                 Ok(()) => {
                     notify.notify_one();
@@ -83,9 +103,9 @@ impl Backend for PostgresBackend {
         &self,
         statement: Statement,
         map: RowMapper<T>,
-    ) -> StoreResult<Vec<T>> {
+    ) -> StoreResult<Vec<StoreResult<T>>> {
         let rows = bind::<Postgres>(&statement).fetch_all(&self.pool).await?;
-        rows.iter().map(|row| map(row)).collect()
+        Ok(rows.iter().map(|row| map(row)).collect())
     }
 
     async fn transaction(&self, statements: Vec<Statement>) -> StoreResult<()> {
@@ -98,11 +118,19 @@ impl Backend for PostgresBackend {
     }
 
     fn changes(&self) -> Option<Arc<Notify>> {
-        let notify = self.changes.get_or_init(|| {
+        let (notify, _) = self.listener.get_or_init(|| {
             let notify = Arc::new(Notify::new());
-            tokio::spawn(listen(self.pool.clone(), Arc::clone(&notify)));
-            notify
+            let task = tokio::spawn(listen(self.connect.clone(), Arc::clone(&notify)));
+            (notify, task)
         });
         Some(Arc::clone(notify))
+    }
+}
+
+impl Drop for PostgresBackend {
+    fn drop(&mut self) {
+        if let Some((_, task)) = self.listener.get() {
+            task.abort();
+        }
     }
 }

@@ -37,7 +37,8 @@ pub async fn open(url: &str) -> StoreResult<SqlStore<SqliteBackend>> {
     let migrator = sqlx::migrate!("./migrations/sqlite");
     // Two processes migrating a new file at once: the loser fails on the winner's tables and
     // succeeds on a second pass, which finds them applied.
-    if migrator.run(&pool).await.is_err() {
+    if let Err(error) = migrator.run(&pool).await {
+        tracing::debug!(%error, "migration failed once; trying again");
         migrator.run(&pool).await?;
     }
     let hot_pool = SqlitePoolOptions::new()
@@ -67,9 +68,9 @@ impl Backend for SqliteBackend {
         &self,
         statement: Statement,
         map: RowMapper<T>,
-    ) -> StoreResult<Vec<T>> {
+    ) -> StoreResult<Vec<StoreResult<T>>> {
         let rows = bind::<Sqlite>(&statement).fetch_all(&self.pool).await?;
-        rows.iter().map(|row| map(row)).collect()
+        Ok(rows.iter().map(|row| map(row)).collect())
     }
 
     async fn transaction(&self, statements: Vec<Statement>) -> StoreResult<()> {

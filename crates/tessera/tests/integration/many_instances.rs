@@ -215,6 +215,15 @@ fn instances_starting_together_on_a_new_database_migrate_it_once() {
         .collect();
     let servers: Vec<ServerProcess> = starts.into_iter().map(|s| s.join().unwrap()).collect();
     assert_eq!(servers.len(), 3);
+    // Each migration applied once, successfully.
+    let migrations = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/postgres"))
+        .unwrap()
+        .count();
+    let applied = crate::support::query_scalar(
+        &database.url,
+        "SELECT count(*) FROM _sqlx_migrations WHERE success",
+    );
+    assert_eq!(applied, i64::try_from(migrations).unwrap());
     cli(&database.url, &["realm", "create", "prod"], None).success();
 }
 
@@ -380,4 +389,79 @@ fn database_name(url: &str) -> &str {
         .split('?')
         .next()
         .unwrap_or_default()
+}
+
+#[test]
+fn statements_that_change_nothing_do_not_signal_a_change() {
+    let Some(server) = postgres_server() else {
+        return;
+    };
+    let database = TestDatabase::postgres(&server);
+    cli(&database.url, &["realm", "create", "prod"], None).success();
+    let revision = || crate::support::query_scalar(&database.url, "SELECT value FROM revision");
+    let before = revision();
+    // What the periodic purge runs when nothing has expired.
+    crate::support::run_sql(&database.url, "DELETE FROM used_jtis WHERE expires_at < 0");
+    crate::support::run_sql(
+        &database.url,
+        "DELETE FROM revoked_tokens WHERE expires_at < 0",
+    );
+    crate::support::run_sql(
+        &database.url,
+        "UPDATE clients SET enabled = TRUE WHERE FALSE",
+    );
+    assert_eq!(revision(), before);
+    cli(
+        &database.url,
+        &["client", "create", "--realm", "prod", "svc"],
+        None,
+    )
+    .success();
+    assert_eq!(revision(), before + 1);
+}
+
+#[tokio::test]
+async fn a_pool_of_one_connection_still_hears_about_changes() {
+    let Some(server) = postgres_server() else {
+        return;
+    };
+    let database = TestDatabase::postgres(&server);
+    let dir = tempfile::tempdir().unwrap();
+    cli(&database.url, &["realm", "create", "prod"], None).success();
+    let created = cli(
+        &database.url,
+        &[
+            "client", "create", "--realm", "prod", "svc", "--output", "json",
+        ],
+        None,
+    )
+    .success()
+    .json();
+    let secret = created["client_secret"].as_str().unwrap().to_owned();
+    let process = ServerProcess::start(
+        dir.path(),
+        &["--database", &database.url, "--database-pool-size", "1"],
+        &[],
+    );
+    let token_url = format!("{}/realms/prod/protocol/openid-connect/token", process.url);
+    let status = || async {
+        reqwest::Client::new()
+            .post(&token_url)
+            .basic_auth("svc", Some(&secret))
+            .form(&CLIENT_CREDENTIALS)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    assert_eq!(status().await, 200);
+    cli(
+        &database.url,
+        &["client", "disable", "--realm", "prod", "svc"],
+        None,
+    )
+    .success();
+    let refused = eventually(|| async { (status().await == 401).then_some(()) }).await;
+    assert!(refused.is_some(), "the change arrived within 1 s");
 }

@@ -109,12 +109,12 @@ pub trait Backend: Send + Sync + 'static {
     /// Like [`execute`](Self::execute), for the one write on the token path (a used assertion
     /// id), which a backend may make cheaper.
     async fn execute_hot(&self, statement: Statement) -> StoreResult<u64>;
-    /// Runs a query and maps each row.
+    /// Runs a query and maps each row (a row that does not map is an error of its own).
     async fn fetch<T: Send + 'static>(
         &self,
         statement: Statement,
         map: RowMapper<T>,
-    ) -> StoreResult<Vec<T>>;
+    ) -> StoreResult<Vec<StoreResult<T>>>;
     /// Runs statements in one transaction: all or none.
     async fn transaction(&self, statements: Vec<Statement>) -> StoreResult<()>;
     /// Signalled when another process changed the data, if the database can tell.
@@ -143,12 +143,50 @@ impl<B: Backend> SqlStore<B> {
         }
     }
 
+    /// Every row, or the first error.
+    async fn all<T: Send + 'static>(
+        &self,
+        statement: Statement,
+        map: RowMapper<T>,
+    ) -> StoreResult<Vec<T>> {
+        self.backend
+            .fetch(statement, map)
+            .await?
+            .into_iter()
+            .collect()
+    }
+
     async fn one<T: Send + 'static>(
         &self,
         statement: Statement,
         map: RowMapper<T>,
     ) -> StoreResult<Option<T>> {
-        Ok(self.backend.fetch(statement, map).await?.into_iter().next())
+        self.backend
+            .fetch(statement, map)
+            .await?
+            .into_iter()
+            .next()
+            .transpose()
+    }
+
+    /// The rows that can be read; the others are logged and left out, so one row this version
+    /// cannot read (say, written by a newer one) does not stop every instance from reloading.
+    async fn readable<T: Send + 'static>(
+        &self,
+        statement: Statement,
+        map: RowMapper<T>,
+        what: &str,
+    ) -> StoreResult<Vec<T>> {
+        let rows = self.backend.fetch(statement, map).await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|row| {
+                row.inspect_err(
+                    |error| tracing::error!(%error, "skipping an unreadable {what} row"),
+                )
+                .ok()
+            })
+            .collect())
     }
 }
 
@@ -168,26 +206,37 @@ impl<B: Backend> Store for SqlStore<B> {
 
     async fn load(&self) -> StoreResult<Contents> {
         self.count("load");
-        // The revision is read first: a change that lands during the load moves it past this
-        // value, so the next check reloads.
+        // Not one snapshot: the revision is read first, so a change that lands during the load
+        // moves it past this value and the next check loads again.
         let revision = self.revision().await?;
-        let backend = &self.backend;
         Ok(Contents {
             revision,
-            realms: backend
-                .fetch(statements::all_realms(), statements::realm)
+            realms: self
+                .readable(statements::all_realms(), statements::realm, "realm")
                 .await?,
-            keys: backend
-                .fetch(statements::all_realm_keys(), statements::realm_key)
+            keys: self
+                .readable(
+                    statements::all_realm_keys(),
+                    statements::realm_key,
+                    "realm key",
+                )
                 .await?,
-            clients: backend
-                .fetch(statements::all_clients(), statements::client)
+            clients: self
+                .readable(statements::all_clients(), statements::client, "client")
                 .await?,
-            client_keys: backend
-                .fetch(statements::all_client_keys(), statements::client_key)
+            client_keys: self
+                .readable(
+                    statements::all_client_keys(),
+                    statements::client_key,
+                    "client key",
+                )
                 .await?,
-            revoked_tokens: backend
-                .fetch(statements::all_revoked_tokens(), statements::revoked_token)
+            revoked_tokens: self
+                .readable(
+                    statements::all_revoked_tokens(),
+                    statements::revoked_token,
+                    "revoked token",
+                )
                 .await?,
         })
     }
@@ -238,8 +287,7 @@ impl<B: Backend> Store for SqlStore<B> {
 
     async fn realms(&self) -> StoreResult<Vec<Realm>> {
         self.count("realms");
-        self.backend
-            .fetch(statements::realms_by_name(), statements::realm)
+        self.all(statements::realms_by_name(), statements::realm)
             .await
     }
 
@@ -273,8 +321,7 @@ impl<B: Backend> Store for SqlStore<B> {
 
     async fn clients(&self, realm_id: &str) -> StoreResult<Vec<Client>> {
         self.count("clients");
-        self.backend
-            .fetch(statements::clients_of(realm_id), statements::client)
+        self.all(statements::clients_of(realm_id), statements::client)
             .await
     }
 
@@ -345,8 +392,7 @@ impl<B: Backend> Store for SqlStore<B> {
 
     async fn client_keys(&self, owner_id: &str) -> StoreResult<Vec<ClientKey>> {
         self.count("client_keys");
-        self.backend
-            .fetch(statements::keys_of(owner_id), statements::client_key)
+        self.all(statements::keys_of(owner_id), statements::client_key)
             .await
     }
 

@@ -131,6 +131,29 @@ pub fn with_database(server: &str, name: &str) -> String {
     }
 }
 
+/// The single `bigint` a query returns, on a thread of its own (tests call this from async code).
+pub fn query_scalar(url: &str, sql: &str) -> i64 {
+    let (url, sql) = (url.to_owned(), sql.to_owned());
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async {
+            use sqlx::Connection;
+            let mut connection = sqlx::PgConnection::connect(&url)
+                .await
+                .expect("connect to PostgreSQL");
+            sqlx::query_scalar::<_, i64>(&sql)
+                .fetch_one(&mut connection)
+                .await
+                .expect("query")
+        })
+    })
+    .join()
+    .expect("PostgreSQL query")
+}
+
 /// Runs one statement on `url`, on a thread of its own (tests call this from async code).
 pub fn run_sql(url: &str, sql: &str) {
     let (url, sql) = (url.to_owned(), sql.to_owned());

@@ -24,7 +24,7 @@ use tessera::{
 };
 use tokio::sync::oneshot;
 
-pub use database::{TestDatabase, postgres_server, with_database};
+pub use database::{TestDatabase, postgres_server, query_scalar, run_sql, with_database};
 pub use process::ServerProcess;
 pub use proxy::Proxy;
 
