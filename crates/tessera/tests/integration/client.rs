@@ -13,7 +13,7 @@ use secrecy::SecretString;
 use serde_json::Value;
 use tessera_client::{BearerAuth, Error, KeyGrant, KeySigner, RetryPolicy, TokenSource};
 
-use crate::support::{TestServer, create_key, jwt_parts};
+use crate::support::{TestServer, create_key, jwt_parts, serve_router};
 
 const ISSUED: &str = "tessera_tokens_issued_total";
 
@@ -217,10 +217,7 @@ async fn fake_token_endpoint(
             }
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (format!("http://{address}/token"), requests)
+    (format!("{}/token", serve_router(app).await), requests)
 }
 
 fn token_body(value: &str, expires_in: u64) -> Value {
@@ -367,11 +364,9 @@ async fn overload_answers_are_retried_as_retry_after_says() {
             }
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let base = serve_router(app).await;
     let tokens = TokenSource::builder("svc")
-        .token_url(format!("http://{address}/token"))
+        .token_url(format!("{base}/token"))
         .client_secret(SecretString::from("secret"))
         .retry(RetryPolicy {
             attempts: 4,
@@ -413,9 +408,7 @@ async fn the_middleware_refreshes_once_on_a_401() {
             }),
         )
         .layer(tessera_verify::VerifyLayer::new(verifier));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let rs = format!("http://{}/whoami", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, routes).await });
+    let rs = format!("{}/whoami", serve_router(routes).await);
 
     let tokens = source(&server, &secret).await;
     let http = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
@@ -427,17 +420,7 @@ async fn the_middleware_refreshes_once_on_a_401() {
 
     // The token is revoked behind the client's back: the next call gets a 401, refreshes, retries.
     let used = tokens.token().await.unwrap();
-    let revoked = server
-        .http
-        .post(format!(
-            "{}/protocol/openid-connect/revoke",
-            server.issuer("prod")
-        ))
-        .basic_auth("svc", Some(&secret))
-        .form(&[("token", used.secret())])
-        .send()
-        .await
-        .unwrap();
+    let revoked = server.revoke("svc", &secret, used.secret()).await;
     assert_eq!(revoked.status(), 200);
     let before = server.metric(ISSUED).await;
     let response = http.get(&rs).send().await.unwrap();

@@ -40,20 +40,6 @@ async fn introspect(server: &TestServer, rs_secret: &str, token: &str) -> Value 
     response.json().await.unwrap()
 }
 
-async fn revoke(server: &TestServer, id: &str, secret: &str, token: &str) -> reqwest::Response {
-    server
-        .http
-        .post(format!(
-            "{}/protocol/openid-connect/revoke",
-            server.issuer("prod")
-        ))
-        .basic_auth(id, Some(secret))
-        .form(&[("token", token), ("token_type_hint", "access_token")])
-        .send()
-        .await
-        .unwrap()
-}
-
 /// Waits until introspection of `token` says `active`.
 async fn wait_active(server: &TestServer, rs_secret: &str, token: &str, active: bool) {
     let reached = eventually(|| async {
@@ -209,14 +195,14 @@ async fn a_client_revokes_its_own_token() {
     let other = token(&server, "prod", "svc", &secret).await;
 
     // Another client may not revoke it.
-    let refused = revoke(&server, "rs", &rs_secret, &good).await;
+    let refused = server.revoke("rs", &rs_secret, &good).await;
     assert_eq!(refused.status(), 400);
     assert_eq!(
         refused.json::<Value>().await.unwrap()["error_description"],
         "Unmatching clients"
     );
 
-    let response = revoke(&server, "svc", &secret, &good).await;
+    let response = server.revoke("svc", &secret, &good).await;
     assert_eq!(response.status(), 200);
     assert!(response.bytes().await.unwrap().is_empty());
     // At once on this server.
@@ -230,11 +216,8 @@ async fn a_client_revokes_its_own_token() {
     );
 
     // Unknown and malformed tokens are fine too (RFC 7009 2.2), a missing one is not.
-    assert_eq!(
-        revoke(&server, "svc", &secret, "garbage").await.status(),
-        200
-    );
-    assert_eq!(revoke(&server, "svc", &secret, &good).await.status(), 200);
+    assert_eq!(server.revoke("svc", &secret, "garbage").await.status(), 200);
+    assert_eq!(server.revoke("svc", &secret, &good).await.status(), 200);
     let missing = server
         .http
         .post(format!(
@@ -247,7 +230,7 @@ async fn a_client_revokes_its_own_token() {
         .await
         .unwrap();
     assert_eq!(missing.status(), 400);
-    let unauthenticated = revoke(&server, "svc", "wrong", &other).await;
+    let unauthenticated = server.revoke("svc", "wrong", &other).await;
     assert_eq!(unauthenticated.status(), 401);
 }
 
@@ -255,7 +238,7 @@ async fn a_client_revokes_its_own_token() {
 async fn a_revocation_is_remembered_until_the_token_expires_then_forgotten() {
     let (server, secret, rs_secret) = setup().await;
     let good = token(&server, "prod", "svc", &secret).await;
-    assert_eq!(revoke(&server, "svc", &secret, &good).await.status(), 200);
+    assert_eq!(server.revoke("svc", &secret, &good).await.status(), 200);
     let store = tessera::store::open(&server.database_url, Default::default())
         .await
         .unwrap();

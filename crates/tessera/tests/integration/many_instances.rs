@@ -119,17 +119,7 @@ async fn a_token_revoked_on_one_is_inactive_on_the_other() {
         async move { request.send().await.unwrap().json::<Value>().await.unwrap()["active"] == true }
     };
     assert!(introspect(&b).await);
-    let revoked = a
-        .http
-        .post(format!(
-            "{}/protocol/openid-connect/revoke",
-            a.issuer("prod")
-        ))
-        .basic_auth("svc", Some(&secret))
-        .form(&[("token", token.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let revoked = a.revoke("svc", &secret, &token).await;
     assert_eq!(revoked.status(), 200);
     until("revocation", || {
         let active = introspect(&b);

@@ -13,19 +13,11 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use serde_json::Value;
 use tessera_verify::Verifier;
 
-use crate::support::{TestServer, eventually, jwt_parts};
+use crate::support::{TestServer, eventually, jwt_parts, serve_router};
 
 #[allow(dead_code)]
 #[path = "../../../tessera-verify/examples/resource_server.rs"]
 mod resource_server;
-
-/// Serves `router` on a free port; returns its base URL.
-async fn serve(router: axum::Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, router).await });
-    format!("http://{address}")
-}
 
 /// The example resource server, verifying tokens of realm `prod` for audience `account`.
 async fn resource_server(
@@ -36,7 +28,7 @@ async fn resource_server(
         .issuer(server.issuer("prod"))
         .audience("account");
     let verifier = configure(builder).build().await.unwrap();
-    serve(resource_server::app(verifier)).await
+    serve_router(resource_server::app(verifier)).await
 }
 
 async fn token_with(server: &TestServer, secret: &str, scope: &str) -> String {
@@ -154,17 +146,7 @@ async fn online_mode_refuses_a_revoked_token() {
     let good = token_with(&server, &secret, "").await;
     assert_eq!(call(&rs, "/whoami", Some(&good)).await.0, 200);
 
-    let revoked = server
-        .http
-        .post(format!(
-            "{}/protocol/openid-connect/revoke",
-            server.issuer("prod")
-        ))
-        .basic_auth("svc", Some(&secret))
-        .form(&[("token", good.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let revoked = server.revoke("svc", &secret, &good).await;
     assert_eq!(revoked.status(), 200);
     let (status, challenge, _) = call(&rs, "/whoami", Some(&good)).await;
     assert_eq!(status, 401);
@@ -206,7 +188,7 @@ async fn made_up_key_ids_cause_at_most_one_jwks_fetch_per_cooldown() {
     let fetches = Arc::new(AtomicUsize::new(0));
     let certs = format!("{}/protocol/openid-connect/certs", server.issuer("prod"));
     let counter = Arc::clone(&fetches);
-    let jwks = serve(axum::Router::new().route(
+    let jwks = serve_router(axum::Router::new().route(
         "/jwks",
         axum::routing::get(move || {
             let (counter, certs) = (Arc::clone(&counter), certs.clone());

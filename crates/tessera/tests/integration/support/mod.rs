@@ -282,6 +282,20 @@ impl TestServer {
         }
     }
 
+    /// `POST …/revoke` of `token` as client `id` (client_secret_basic).
+    pub async fn revoke(&self, id: &str, secret: &str, token: &str) -> reqwest::Response {
+        self.http
+            .post(format!(
+                "{}/protocol/openid-connect/revoke",
+                self.issuer("prod")
+            ))
+            .basic_auth(id, Some(secret))
+            .form(&[("token", token)])
+            .send()
+            .await
+            .expect("revoke request")
+    }
+
     /// A counter from `GET /metrics` (the line starting with `name`).
     pub async fn metric(&self, name: &str) -> u64 {
         let text = self
@@ -556,4 +570,15 @@ pub fn tell(line: &str) {
     if let Ok(mut stderr) = std::fs::OpenOptions::new().write(true).open("/dev/stderr") {
         let _ = writeln!(stderr, "{line}");
     }
+}
+
+/// Serves `router` (a resource server, a fake endpoint) on a free port of this test's runtime;
+/// returns its base URL.
+pub async fn serve_router(router: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let address = listener.local_addr().expect("address");
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    format!("http://{address}")
 }
