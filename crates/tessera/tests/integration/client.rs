@@ -17,6 +17,28 @@ use crate::support::{TestServer, create_key, jwt_parts, serve_router};
 
 const ISSUED: &str = "tessera_tokens_issued_total";
 
+/// `n` callers asking `tokens` at the same moment; their outcomes.
+async fn concurrent_tokens(
+    tokens: &TokenSource,
+    n: usize,
+) -> Vec<Result<Arc<tessera_client::AccessToken>, Error>> {
+    let barrier = Arc::new(tokio::sync::Barrier::new(n));
+    let callers: Vec<_> = (0..n)
+        .map(|_| {
+            let (tokens, barrier) = (tokens.clone(), Arc::clone(&barrier));
+            tokio::spawn(async move {
+                barrier.wait().await;
+                tokens.token().await
+            })
+        })
+        .collect();
+    let mut outcomes = Vec::with_capacity(n);
+    for caller in callers {
+        outcomes.push(caller.await.expect("caller"));
+    }
+    outcomes
+}
+
 fn fast_retries() -> RetryPolicy {
     RetryPolicy {
         attempts: 3,
@@ -80,20 +102,11 @@ async fn a_thousand_callers_at_expiry_cause_one_token_request() {
     let first = tokens.token().await.unwrap();
     let before = server.metric(ISSUED).await;
     tokens.invalidate(&first);
-    let barrier = Arc::new(tokio::sync::Barrier::new(1000));
-    let callers: Vec<_> = (0..1000)
-        .map(|_| {
-            let (tokens, barrier) = (tokens.clone(), Arc::clone(&barrier));
-            tokio::spawn(async move {
-                barrier.wait().await;
-                tokens.token().await.map(|t| t.secret().to_owned())
-            })
-        })
+    let values: Vec<String> = concurrent_tokens(&tokens, 1000)
+        .await
+        .into_iter()
+        .map(|outcome| outcome.unwrap().secret().to_owned())
         .collect();
-    let mut values = Vec::new();
-    for caller in callers {
-        values.push(caller.await.unwrap().unwrap());
-    }
     assert_eq!(
         server.metric(ISSUED).await - before,
         1,
@@ -171,17 +184,8 @@ async fn invalid_client_and_invalid_scope_are_typed_and_not_retried() {
     // Many callers at once (of a new source) share the one refusal.
     let wrong = source(&server, "also-not-the-secret").await;
     let before = server.metric(refused).await;
-    let callers: Vec<_> = (0..100)
-        .map(|_| {
-            let wrong = wrong.clone();
-            tokio::spawn(async move { wrong.token().await })
-        })
-        .collect();
-    for caller in callers {
-        assert!(matches!(
-            caller.await.unwrap(),
-            Err(Error::InvalidClient(_))
-        ));
+    for outcome in concurrent_tokens(&wrong, 100).await {
+        assert!(matches!(outcome, Err(Error::InvalidClient(_))));
     }
     assert_eq!(
         server.metric(refused).await - before,
@@ -295,15 +299,9 @@ async fn a_valid_token_is_served_while_its_refresh_runs() {
 async fn a_failing_server_gets_one_round_of_retries_for_all_callers() {
     let (url, requests) = fake_token_endpoint(|_| (503, None, Value::Null, Duration::ZERO)).await;
     let tokens = fake_source(&url, fast_retries()).await;
-    let callers: Vec<_> = (0..100)
-        .map(|_| {
-            let tokens = tokens.clone();
-            tokio::spawn(async move { tokens.token().await })
-        })
-        .collect();
-    for caller in callers {
+    for outcome in concurrent_tokens(&tokens, 100).await {
         assert!(matches!(
-            caller.await.unwrap(),
+            outcome,
             Err(Error::Unavailable { attempts: 3, .. })
         ));
     }

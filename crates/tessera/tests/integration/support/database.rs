@@ -131,9 +131,37 @@ pub fn with_database(server: &str, name: &str) -> String {
     }
 }
 
-/// The single `bigint` a query returns, on a thread of its own (tests call this from async code).
+/// The single `bigint` a query returns.
 pub fn query_scalar(url: &str, sql: &str) -> i64 {
-    let (url, sql) = (url.to_owned(), sql.to_owned());
+    let sql = sql.to_owned();
+    with_connection(url, |mut connection| async move {
+        sqlx::query_scalar::<_, i64>(&sql)
+            .fetch_one(&mut connection)
+            .await
+            .expect("query")
+    })
+}
+
+/// Runs one statement on `url`.
+pub fn run_sql(url: &str, sql: &str) {
+    let sql = sql.to_owned();
+    with_connection(url, |mut connection| async move {
+        sqlx::query(&sql)
+            .execute(&mut connection)
+            .await
+            .expect("statement");
+    });
+}
+
+/// Runs `work` on a connection to `url`, on a thread and runtime of its own (tests call this
+/// from async code, where blocking on another runtime is not allowed).
+fn with_connection<T, F, Fut>(url: &str, work: F) -> T
+where
+    T: Send + 'static,
+    F: FnOnce(sqlx::PgConnection) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = T>,
+{
+    let url = url.to_owned();
     std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -141,38 +169,12 @@ pub fn query_scalar(url: &str, sql: &str) -> i64 {
             .expect("runtime");
         runtime.block_on(async {
             use sqlx::Connection;
-            let mut connection = sqlx::PgConnection::connect(&url)
+            let connection = sqlx::PgConnection::connect(&url)
                 .await
                 .expect("connect to PostgreSQL");
-            sqlx::query_scalar::<_, i64>(&sql)
-                .fetch_one(&mut connection)
-                .await
-                .expect("query")
+            work(connection).await
         })
     })
     .join()
-    .expect("PostgreSQL query")
-}
-
-/// Runs one statement on `url`, on a thread of its own (tests call this from async code).
-pub fn run_sql(url: &str, sql: &str) {
-    let (url, sql) = (url.to_owned(), sql.to_owned());
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        runtime.block_on(async {
-            use sqlx::Connection;
-            let mut connection = sqlx::PgConnection::connect(&url)
-                .await
-                .expect("connect to PostgreSQL");
-            sqlx::query(&sql)
-                .execute(&mut connection)
-                .await
-                .expect("statement");
-        });
-    })
-    .join()
-    .expect("PostgreSQL statement");
+    .expect("PostgreSQL work")
 }
